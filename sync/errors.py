@@ -1,0 +1,66 @@
+"""Errors grouped by what the caller should do next.
+
+- ``ConfigError``: the user must fix a setting or a file; stop before doing any work.
+- ``ConnectionFailed``: an outside system (database, API) cannot be reached; stop the run.
+- ``RecordError``: one record is bad; record its reason and carry on with the others.
+
+The CLI turns every ``CrmSyncError`` into one clear message and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CrmSyncError(Exception):
+    """Base of every error crm-sync reports to a user without a traceback."""
+
+    exit_code = 1
+
+
+class ConfigError(CrmSyncError):
+    """A setting, a mapping file or a schema description is missing or wrong."""
+
+    exit_code = 2
+
+
+class ConnectionFailed(CrmSyncError):
+    """A database or an API could not be reached or refused our credentials."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a file, pointing at where it is."""
+
+    file: str
+    line: int | None
+    key: str
+    message: str
+    suggestion: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        text = f"{where}: {self.key}: {self.message}"
+        if self.suggestion:
+            text += f" (did you mean '{self.suggestion}'?)"
+        return text
+
+
+class ProblemsFound(ConfigError):
+    """A file has one or more problems; each names its file, line and key."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class RecordError(CrmSyncError):
+    """One record cannot be processed; ``reason_code`` is stable, ``detail`` is for people."""
+
+    def __init__(self, record_id: str, reason_code: str, detail: str):
+        self.record_id = record_id
+        self.reason_code = reason_code
+        self.detail = detail
+        super().__init__(f"record {record_id}: {reason_code}: {detail}")
