@@ -11,23 +11,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Exit codes of the `crm-sync` command, one table for every verb (2 is click's usage error).
+EXIT_OK = 0
+EXIT_RUN_FAILED = 1
+EXIT_CONFIG = 3
+EXIT_UNREACHABLE = 4
+EXIT_RECORDS_REJECTED = 5
+
 
 class CrmSyncError(Exception):
     """Base of every error crm-sync reports to a user without a traceback."""
 
-    exit_code = 1
+    exit_code = EXIT_RUN_FAILED
 
 
 class ConfigError(CrmSyncError):
     """A setting, a mapping file or a schema description is missing or wrong."""
 
-    exit_code = 2
+    exit_code = EXIT_CONFIG
 
 
 class ConnectionFailed(CrmSyncError):
     """A database or an API could not be reached or refused our credentials."""
 
-    exit_code = 3
+    exit_code = EXIT_UNREACHABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +71,18 @@ class RecordError(CrmSyncError):
         self.reason_code = reason_code
         self.detail = detail
         super().__init__(f"record {record_id}: {reason_code}: {detail}")
+
+
+class TransientError(CrmSyncError):
+    """A failure worth retrying: rate limit, server error, timeout, dropped connection."""
+
+
+class ProviderRejected(CrmSyncError):
+    """The provider refused one request for a reason that belongs to the request (a 4xx)."""
+
+    def __init__(self, status: int, title: str, detail: str, errors: list | None = None):
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors or []
+        super().__init__(f"{status} {title}: {detail}")

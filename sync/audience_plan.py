@@ -1,0 +1,110 @@
+"""Streaming the plan for one audience: CRM contacts in chunks, their stored state, shared addresses.
+
+Memory stays flat in the number of contacts: one chunk at a time, plus the (few) contacts whose
+address is shared, which are held back and resolved at the end by the household rule.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Protocol
+
+from sync.households import choose_member
+from sync.mapping.model import AudienceMapping
+from sync.plan import LEAVES, Action, MemberPlan, merged, normalise_email, plan_member
+from sync.records import CrmContact
+from sync.settings import AudienceSettings
+from sync.state.members import MemberStateRow
+
+
+class ContactSource(Protocol):
+    """What the planner needs from a CRM connector."""
+
+    def iter_contacts(self, chunk_size: int = 1000, list_id: str | None = None) -> Iterator[CrmContact]: ...
+
+    def shared_emails(self) -> set[str]: ...
+
+
+class MemberStates(Protocol):
+    """What the planner needs from the state store."""
+
+    def member_states(self, audience: str, contact_ids: list[str]) -> dict[str, MemberStateRow]: ...
+
+
+@dataclass(frozen=True)
+class AudienceJob:
+    """Everything fixed for one audience during one run."""
+
+    name: str
+    settings: AudienceSettings
+    mapping: AudienceMapping
+    target_list_id: str | None = None
+    chunk_size: int = 1000
+
+
+def stream_plans(job: AudienceJob, crm: ContactSource, store: MemberStates
+                 ) -> Iterator[tuple[MemberPlan, MemberStateRow | None]]:
+    """Every contact's plan with its stored state, in CRM order; shared addresses last."""
+    shared = crm.shared_emails()
+    held_back: dict[str, list[CrmContact]] = defaultdict(list)
+    contacts = crm.iter_contacts(chunk_size=job.chunk_size)
+    while chunk := list(islice(contacts, job.chunk_size)):
+        states = store.member_states(job.name, [contact.id for contact in chunk])
+        for contact in chunk:
+            email = normalise_email(contact.email)
+            if email in shared:
+                held_back[email].append(contact)
+                continue
+            state = states.get(contact.id)
+            yield plan_member(contact, state, job.settings, job.mapping, job.target_list_id), state
+    for group in held_back.values():
+        states = store.member_states(job.name, [contact.id for contact in group])
+        winner, others = choose_member(group, states, job.settings.consent_field)
+        yield plan_member(winner, states.get(winner.id), job.settings, job.mapping, job.target_list_id), \
+            states.get(winner.id)
+        for other in others:
+            yield merged(other, winner.id), states.get(other.id)
+
+
+@dataclass
+class PlanSummary:
+    """Counts per action and reason, and a sample of per-contact changes, for `crm-sync plan`."""
+
+    audience: str
+    actions: Counter = field(default_factory=Counter)
+    reasons: Counter = field(default_factory=Counter)
+    fields_to_create: list[str] = field(default_factory=list)
+    changes: list[MemberPlan] = field(default_factory=list)
+    sample_limit: int = 20
+
+    def add(self, plan: MemberPlan) -> None:
+        self.actions[plan.action.value] += 1
+        if plan.reason and plan.action in (Action.SKIP, Action.MERGED, *LEAVES):
+            self.reasons[plan.reason] += 1
+        if plan.action is not Action.UNCHANGED and plan.action is not Action.SKIP and (
+                self.sample_limit == 0 or len(self.changes) < self.sample_limit):
+            self.changes.append(plan)
+
+    @property
+    def leaving(self) -> int:
+        return sum(self.actions[action.value] for action in LEAVES)
+
+    def as_dict(self) -> dict:
+        return {
+            "audience": self.audience,
+            "actions": dict(self.actions),
+            "skipped_by_reason": dict(self.reasons),
+            "merge_fields_to_create": self.fields_to_create,
+            "changes": [_change(plan) for plan in self.changes],
+        }
+
+
+def _change(plan: MemberPlan) -> dict:
+    return {
+        "contact_id": plan.contact_id, "action": plan.action.value, "email": plan.email,
+        "reason": plan.reason, "merged_into": plan.merged_into,
+        "fields": {tag: {"from": old, "to": new} for tag, (old, new) in plan.changes.items()},
+    }

@@ -1,0 +1,51 @@
+"""The `crm-sync` group: global options, settings loading and the error-to-exit-code rule."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from sync.cli.context import App
+from sync.errors import EXIT_RUN_FAILED, CrmSyncError
+from sync.settings import load_settings
+
+
+class _Group(click.Group):
+    """Turns every crm-sync error into one message on stderr and its exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CrmSyncError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(error.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="Settings file (default config/sync.yaml, or $CRM_SYNC_CONFIG).")
+@click.option("--secrets-file", type=click.Path(path_type=Path), default=None,
+              help="Dotenv file with secret settings (or $CRM_SYNC_SECRETS_FILE).")
+@click.option("-v", "--verbose", is_flag=True, help="Log more detail; show tracebacks of internal errors.")
+@click.version_option(package_name="crm-sync")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, secrets_file: Path | None, verbose: bool) -> None:
+    """Keep a CRM and an email-marketing provider in step."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(message)s")
+    if not verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    ctx.obj = App(settings=load_settings(config_path, secrets_file))
+
+
+def run(group: click.Group) -> None:
+    """Run ``group`` as the console command; a bug is one plain line unless -v asks for the traceback."""
+    try:
+        group(prog_name="crm-sync")
+    except Exception as error:
+        if "-v" in sys.argv or "--verbose" in sys.argv:
+            raise
+        click.echo(f"internal error: {type(error).__name__}: {error} (run with -v for details)", err=True)
+        sys.exit(EXIT_RUN_FAILED)

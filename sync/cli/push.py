@@ -1,0 +1,62 @@
+"""`crm-sync plan`, `crm-sync push` and `crm-sync run`: keep the provider audiences equal to the CRM."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from sync.cli.context import App, pass_app
+from sync.cli.report import print_plan, print_push
+from sync.errors import EXIT_OK, EXIT_RECORDS_REJECTED
+from sync.jobs import audience_names, plan_audience, push_audience
+from sync.progress import progress
+
+audience_option = click.option("--audience", default=None, help="Only this configured audience.")
+
+
+@click.command()
+@audience_option
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0),
+              help="Per-contact changes to show (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@pass_app
+def plan(app: App, audience: str | None, limit: int, as_json: bool) -> None:
+    """Show what a push would do, per action and per contact. Writes nothing."""
+    summaries = [plan_audience(app.settings, name, sample_limit=limit)
+                 for name in audience_names(app.settings, audience)]
+    if as_json:
+        click.echo(json.dumps([summary.as_dict() for summary in summaries], indent=2, default=str))
+        return
+    for summary in summaries:
+        print_plan(summary)
+
+
+@click.command()
+@audience_option
+@click.option("--force", is_flag=True, help="Go ahead even above the unsubscribe/archive safety threshold.")
+@pass_app
+def push(app: App, audience: str | None, force: bool) -> None:
+    """Push every configured audience (or one) to the provider: only what changed."""
+    sys.exit(_push_all(app, audience, force))
+
+
+@click.command()
+@audience_option
+@click.option("--force", is_flag=True, help="Go ahead even above the unsubscribe/archive safety threshold.")
+@pass_app
+def run(app: App, audience: str | None, force: bool) -> None:
+    """What the scheduler calls: push (the engagement pull is not built yet)."""
+    sys.exit(_push_all(app, audience, force))
+
+
+def _push_all(app: App, audience: str | None, force: bool) -> int:
+    exit_code = EXIT_OK
+    for name in audience_names(app.settings, audience):
+        with progress(f"Pushing {name}", total=0) as report_progress:
+            report = push_audience(app.settings, name, force=force, on_progress=report_progress)
+        print_push(report)
+        if report.rejected:
+            exit_code = EXIT_RECORDS_REJECTED
+    return exit_code

@@ -1,0 +1,45 @@
+"""Printing plans and push reports for people."""
+
+from __future__ import annotations
+
+import click
+
+from sync.audience_plan import PlanSummary
+from sync.push import PushReport
+
+ACTION_ORDER = ("create", "update", "change_email", "reoptin", "unchanged", "unsubscribe", "archive", "merged", "skip")
+
+
+def print_plan(summary: PlanSummary) -> None:
+    """Counts per action, skip reasons, merge fields to create, then per-contact changes."""
+    click.echo(f"Audience {summary.audience}: plan")
+    _print_counts(summary)
+    if summary.changes:
+        click.echo("  changes:")
+        for plan in summary.changes:
+            target = f" -> {plan.merged_into}" if plan.merged_into else ""
+            reason = f" ({plan.reason})" if plan.reason else ""
+            click.echo(f"    contact {plan.contact_id} <{plan.email}>: {plan.action.value}{reason}{target}")
+            for tag, (old, new) in plan.changes.items():
+                click.echo(f"        {tag}: {old!r} -> {new!r}")
+
+
+def print_push(report: PushReport) -> None:
+    """The run summary of one audience's push."""
+    click.echo(f"Audience {report.audience}: pushed")
+    _print_counts(report.summary)
+    click.echo(f"  written {report.written}, rejected {report.rejected}, provider requests {report.requests}")
+    for contact_id, reason, detail in report.rejections[:20]:
+        click.echo(f"    rejected contact {contact_id}: {reason}: {detail}")
+    if len(report.rejections) > 20:
+        click.echo(f"    … and {len(report.rejections) - 20} more (see `crm-sync status`)")
+
+
+def _print_counts(summary: PlanSummary) -> None:
+    for action in ACTION_ORDER:
+        if summary.actions.get(action):
+            click.echo(f"  {action:<14} {summary.actions[action]:>9,}")
+    for reason, count in sorted(summary.reasons.items()):
+        click.echo(f"    {reason:<28} {count:>7,}")
+    if summary.fields_to_create:
+        click.echo(f"  merge fields to create: {', '.join(summary.fields_to_create)}")

@@ -1,0 +1,273 @@
+"""Reading a SQL CRM: field descriptions, typed values, and contacts streamed in keyset-paged chunks."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from operator import itemgetter
+
+from sqlalchemy import Column, Connection, Engine, and_, func, select
+
+from sync.connectors.crm_schema import BoundSchema
+from sync.errors import ConfigError
+from sync.records import Consent, CrmContact, CrmField, CrmFieldType, FieldValue
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TRUE_TEXT = {"1", "true", "yes", "on", "y", "t"}
+_FALSE_TEXT = {"0", "false", "no", "off", "n", "f", ""}
+
+
+def as_utc(value: datetime) -> datetime:
+    """A database time (naive means UTC) as an aware UTC datetime."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def to_bool(value: object) -> bool | None:
+    """Booleans as CRMs store them (bool, 0/1, '0'/'1', 'yes'...); None stays None."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, Decimal)):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in _TRUE_TEXT:
+        return True
+    if text in _FALSE_TEXT:
+        return False
+    return None
+
+
+def to_number(value: object) -> FieldValue:
+    """int stays int; Decimal and float become float; numeric text is parsed, other text kept as is."""
+    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bool):
+        return int(value)
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text  # left for the mapping to reject with the contact's id
+
+
+def to_date(value: object) -> FieldValue:
+    if value is None or isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    text = str(value).strip()
+    if not text or text.startswith("0000-00-00"):
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return text
+
+
+def to_datetime(value: object) -> FieldValue:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    text = str(value).strip()
+    if not text or text.startswith("0000-00-00"):
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(text))
+    except ValueError:
+        return text
+
+
+def to_text(value: object) -> FieldValue:
+    return value if value is None or isinstance(value, str) else str(value)
+
+
+CONVERTERS: dict[CrmFieldType, Callable[[object], FieldValue]] = {
+    CrmFieldType.TEXT: to_text,
+    CrmFieldType.EMAIL: to_text,
+    CrmFieldType.PHONE: to_text,
+    CrmFieldType.DROPDOWN: to_text,
+    CrmFieldType.NUMBER: to_number,
+    CrmFieldType.DATE: to_date,
+    CrmFieldType.DATETIME: to_datetime,
+    CrmFieldType.CHECKBOX: to_bool,
+}
+
+
+def parse_choices(text: str | None) -> tuple[str, ...]:
+    """Dropdown choices stored as a JSON list or one per line; raises ValueError on broken JSON."""
+    if not text or not text.strip():
+        return ()
+    stripped = text.strip()
+    if stripped.startswith("["):
+        items = json.loads(stripped)
+        if not isinstance(items, list):
+            raise ValueError("not a JSON list")
+        return tuple(str(item).strip() for item in items if str(item).strip())
+    return tuple(line.strip() for line in stripped.splitlines() if line.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class CustomField:
+    """A custom field and the column of the values table that holds it."""
+
+    field: CrmField
+    column: Column
+
+
+def read_custom_fields(connection: Connection, schema: BoundSchema) -> list[CustomField]:
+    """Custom fields from the metadata table, ordered by name; ConfigError for a row that cannot be used."""
+    section = schema.description.custom_fields
+    meta = schema.tables[section.table]
+    values = schema.tables[section.values.table]
+    standard = {name for name, _, _ in schema.description.standard_fields()}
+    query = select(meta.c[section.name], meta.c[section.label], meta.c[section.type], meta.c[section.choices],
+                   meta.c[section.column]).order_by(meta.c[section.name])
+    where = f"table {section.table} (described in {schema.description.file})"
+    result = []
+    for name, label, type_name, choices, column_name in connection.execute(query):
+        field_type = section.type_map.get(str(type_name))
+        if field_type is None:
+            raise ConfigError(f"custom field '{name}' in {where} has type '{type_name}', which "
+                              f"custom_fields.type_map does not map; add it there")
+        if column_name not in values.c:
+            raise ConfigError(f"custom field '{name}' in {where} is stored in column '{column_name}', "
+                              f"which table {section.values.table} does not have")
+        if name in standard:
+            raise ConfigError(f"custom field '{name}' in {where} has the same name as a standard field")
+        try:
+            parsed = parse_choices(choices)
+        except ValueError as error:
+            raise ConfigError(f"custom field '{name}' in {where}: its choices are not valid JSON ({error})") from None
+        result.append(CustomField(CrmField(str(name), str(label), field_type, parsed, custom=True),
+                                  values.c[column_name]))
+    return result
+
+
+def key_value(column: Column, text: str, what: str) -> object:
+    """Turn a string id from a record into the type of ``column``; ConfigError if it cannot be one."""
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return text
+    if python_type is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{what} '{text}' is not a valid id (expected a whole number)") from None
+    return text
+
+
+def _converter(column: Column, field_type: CrmFieldType) -> Callable[[object], FieldValue] | None:
+    """The conversion for a column's values; None where the driver already returns the right type."""
+    convert = CONVERTERS[field_type]
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return convert
+    return None if convert is to_text and python_type is str else convert
+
+
+class ContactReader:
+    """Builds the chunk query once and turns its rows into CrmContacts."""
+
+    def __init__(self, schema: BoundSchema, custom_fields: list[CustomField]):
+        description = schema.description
+        contacts, consent = description.contacts, description.contacts.consent
+        self._contacts = schema.tables[contacts.table]
+        self._id = self._contacts.c[contacts.id]
+        organisations = schema.tables[description.organisations.table]
+        values = schema.tables[description.custom_fields.values.table]
+        self._members = schema.tables[description.target_lists.members.table]
+        self._member_contact = self._members.c[description.target_lists.members.contact_id]
+        self._member_list = self._members.c[description.target_lists.members.list_id]
+        organisation_id = self._contacts.c[contacts.organisation_id]
+        self._from = (self._contacts
+                      .outerjoin(organisations, organisations.c[description.organisations.id] == organisation_id)
+                      .outerjoin(values, values.c[description.custom_fields.values.contact_id] == self._id))
+        positions: dict[Column, int] = {}  # each column selected once, even when two roles share it
+
+        def position(column: Column) -> int:
+            return positions.setdefault(column, len(positions))
+
+        c = self._contacts.c
+        self._core = tuple(position(column) for column in (
+            self._id, c[contacts.email], c[contacts.modified_at], c[contacts.deleted], organisation_id,
+            organisations.c[description.organisations.mailing_locked], c[consent.email_opt_in],
+            c[consent.email_opt_out], c[consent.email_invalid], c[consent.invalid_reason], c[consent.postal_opt_in],
+        ))
+        fields = [(name, schema.column(table, spec.column), spec.type)
+                  for name, table, spec in description.standard_fields()]
+        fields += [(custom.field.name, custom.column, custom.field.type) for custom in custom_fields]
+        self._fields = [(name, position(column), _converter(column, field_type)) for name, column, field_type in fields]
+        self._columns = list(positions)
+        self._core_values = itemgetter(*self._core)
+
+    def iter_contacts(self, engine: Engine, chunk_size: int, list_id: object | None) -> Iterator[CrmContact]:
+        """Every contact (deleted ones too), ordered by id, one query per chunk plus one for memberships."""
+        base = select(*self._columns).select_from(self._from)
+        if list_id is not None:
+            base = base.join(self._members, and_(self._member_contact == self._id, self._member_list == list_id))
+        last = None
+        while True:
+            query = base if last is None else base.where(self._id > last)
+            with engine.connect() as connection:
+                rows = connection.execute(query.order_by(self._id).limit(chunk_size)).all()
+                if not rows:
+                    return
+                memberships = self._memberships(connection, rows[0][self._core[0]], rows[-1][self._core[0]])
+            for row in rows:
+                yield self._contact(row, memberships)
+            last = rows[-1][self._core[0]]
+            if len(rows) < chunk_size:
+                return
+
+    def _memberships(self, connection: Connection, first: object, last: object) -> dict[object, set[str]]:
+        query = select(self._member_contact, self._member_list).where(self._member_contact.between(first, last))
+        lists: dict[object, set[str]] = defaultdict(set)
+        for contact_id, list_id in connection.execute(query):
+            lists[contact_id].add(str(list_id))
+        return lists
+
+    def _contact(self, row, memberships: dict[object, set[str]]) -> CrmContact:
+        (id_, email, modified_at, deleted, organisation_id, locked, opt_in, opt_out, invalid, reason,
+         postal) = self._core_values(row)
+        return CrmContact(
+            id=str(id_),
+            email=email,
+            fields={name: row[index] if convert is None else convert(row[index])
+                    for name, index, convert in self._fields},
+            consent=Consent(
+                email_opt_in=to_bool(opt_in),
+                email_opt_out=bool(to_bool(opt_out)),
+                email_invalid=bool(to_bool(invalid)),
+                invalid_reason=reason,
+                postal_opt_in=to_bool(postal),
+            ),
+            # A row without a modification time sorts as the oldest change.
+            modified_at=as_utc(modified_at) if isinstance(modified_at, datetime) else _EPOCH,
+            deleted=bool(to_bool(deleted)),
+            organisation_id=None if organisation_id is None else str(organisation_id),
+            organisation_locked=bool(to_bool(locked)),
+            list_ids=frozenset(memberships.get(id_, ())),
+        )
+
+    def count(self, engine: Engine, list_id: object | None) -> int:
+        query = select(func.count()).select_from(self._contacts)
+        if list_id is not None:
+            query = query.join(self._members, and_(self._member_contact == self._id, self._member_list == list_id))
+        with engine.connect() as connection:
+            return connection.execute(query).scalar_one()

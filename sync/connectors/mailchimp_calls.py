@@ -1,0 +1,90 @@
+"""Calling the official Mailchimp SDK safely: one place that turns its results into data or classified errors.
+
+The SDK (mailchimp-marketing 3.0.80) has traps: errors come as ``ApiClientError`` whose ``text`` is the
+problem+json *string* (or a dict, or HTML), and a bodiless 429 or any 204 is *returned* as a raw
+``requests.Response`` instead of raised. ``call`` hides all of that:
+
+| what came back                                   | what ``call`` does                          |
+|--------------------------------------------------|---------------------------------------------|
+| 2xx with JSON                                    | returns the dict                            |
+| 2xx without body (204)                           | returns ``{}``                              |
+| 401, or 403 with a JSON body                     | raises ConfigError naming the setting       |
+| 429, 5xx, bodiless 403, transport error/timeout  | raises TransientError (retried by ``retrying``) |
+| other 4xx                                        | raises ProviderRejected with title/detail   |
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from mailchimp_marketing.api_client import ApiClientError
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+from sync.errors import ConfigError, ProviderRejected, TransientError
+
+log = logging.getLogger(__name__)
+
+
+def call(operation: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Run one SDK operation; return its JSON body (``{}`` when none) or raise a classified error."""
+    try:
+        result = operation(*args, **kwargs)
+    except ApiClientError as error:
+        if error.status_code is None:
+            raise TransientError(f"Mailchimp could not be reached: {_one_line(error.text)}") from None
+        raise classify(error.status_code, _problem(error.text)) from None
+    if isinstance(result, requests.Response):
+        if result.status_code < 300:
+            return {}
+        raise classify(result.status_code, None)
+    return result if isinstance(result, dict) else {}
+
+
+def classify(status: int, problem: dict[str, Any] | None) -> Exception:
+    """The error for an HTTP status and its (possibly missing) problem body."""
+    title = (problem or {}).get("title") or ""
+    detail = (problem or {}).get("detail") or ""
+    if status == 401 or (status == 403 and problem is not None):
+        return ConfigError(
+            f"Mailchimp refused the credentials ({status} {title}: {detail}). "
+            "Check CRM_SYNC_MAILCHIMP__API_KEY (key mailchimp.api_key) and mailchimp.base_url."
+        )
+    if status in (403, 408, 429) or status >= 500:
+        return TransientError(f"Mailchimp answered {status} {title or '(no body)'}".strip())
+    return ProviderRejected(status, title or "Error", detail, (problem or {}).get("errors"))
+
+
+def retrying(max_seconds: float) -> Retrying:
+    """The retry policy for Mailchimp calls: transient errors, jittered exponential backoff, bounded in time."""
+    return Retrying(
+        retry=retry_if_exception_type(TransientError),
+        wait=wait_random_exponential(multiplier=0.5, max=30),
+        stop=stop_after_delay(max_seconds),
+        reraise=True,
+        before_sleep=lambda state: log.warning("retrying after: %s", state.outcome.exception()),
+    )
+
+
+def _problem(text: Any) -> dict[str, Any] | None:
+    if isinstance(text, dict):
+        return text
+    if isinstance(text, (str, bytes)) and text:
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return None  # an HTML page from the edge, not a problem document
+        return parsed if isinstance(parsed, dict) else None
+    return None
+
+
+def _one_line(text: Any) -> str:
+    return str(text).strip().splitlines()[0][:200] if text else "no details"

@@ -1,0 +1,1 @@
+"""The embedded demo CRM: its tables (``schema``) and a deterministic generator (``generate``)."""

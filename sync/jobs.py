@@ -1,0 +1,108 @@
+"""Plan and push one configured audience: wires settings, the CRM, the state store and the provider."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sync.audience_plan import AudienceJob, PlanSummary, stream_plans
+from sync.connectors.crm_sql import SqlCrm, open_crm
+from sync.connectors.mailchimp import MailchimpAudience
+from sync.errors import ConfigError
+from sync.mapping.fields import FieldPlan, plan_merge_fields
+from sync.mapping.load import load_mapping
+from sync.push import PushExecutor, PushReport, check_threshold, summarise
+from sync.settings import Settings
+from sync.state.store import StateStore, open_state
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Prepared:
+    """One audience ready to plan or push."""
+
+    job: AudienceJob
+    crm: SqlCrm
+    store: StateStore
+    provider: MailchimpAudience
+    field_plan: FieldPlan
+    member_count: int
+
+
+def audience_names(settings: Settings, only: str | None) -> list[str]:
+    """The audiences to work on: all configured ones, or the one asked for."""
+    if not settings.audiences:
+        raise ConfigError("no audience is configured: add one under `audiences:` in the settings file, or set "
+                          "CRM_SYNC_AUDIENCES__<NAME>__AUDIENCE_ID (see README)")
+    if only is None:
+        return list(settings.audiences)
+    if only not in settings.audiences:
+        raise ConfigError(f"no audience called {only!r}; configured: {', '.join(settings.audiences)}")
+    return [only]
+
+
+@contextmanager
+def prepared(settings: Settings, name: str) -> Iterator[Prepared]:
+    """Open the CRM, the state store and the provider for one audience, and check its merge fields."""
+    audience = settings.audiences[name]
+    mapping_file = load_mapping(settings.mapping_file)
+    mapping_name = audience.mapping or name
+    if mapping_name not in mapping_file.audiences:
+        raise ConfigError(f"{settings.mapping_file}: no audience section {mapping_name!r} for audience {name} "
+                          f"(sections: {', '.join(mapping_file.audiences)})")
+    with open_crm(settings.crm.url.get_secret_value(), settings.crm.schema_file) as crm, \
+            open_state(settings.state.url.get_secret_value()) as store:
+        job = AudienceJob(name, audience, mapping_file.audiences[mapping_name],
+                          _target_list_id(crm, audience.target_list), settings.crm.chunk_size)
+        provider = MailchimpAudience(settings.mailchimp, audience.audience_id)
+        member_count = provider.describe()["member_count"]
+        crm_fields = {crm_field.name: crm_field for crm_field in crm.describe_fields()}
+        field_plan = plan_merge_fields(job.mapping, provider.merge_fields(), crm_fields, name)
+        if field_plan.conflicts:
+            raise ConfigError("\n".join(field_plan.conflicts))
+        yield Prepared(job, crm, store, provider, field_plan, member_count)
+
+
+def plan_audience(settings: Settings, name: str, sample_limit: int = 20) -> PlanSummary:
+    """What a push of this audience would do. Writes nothing anywhere."""
+    with prepared(settings, name) as ready:
+        return summarise(ready.job, ready.crm, ready.store, ready.field_plan, sample_limit)
+
+
+def push_audience(settings: Settings, name: str, force: bool = False,
+                  on_progress: Callable[[int, int], None] | None = None) -> PushReport:
+    """Push one audience: plan, check the threshold, create merge fields, write, record every outcome."""
+    with prepared(settings, name) as ready:
+        run_id = ready.store.start_run("push", name)
+        try:
+            total = ready.crm.count_contacts()
+            summary = summarise(ready.job, ready.crm, ready.store, ready.field_plan, sample_limit=-1)
+            check_threshold(summary, ready.member_count, ready.job.settings.safety_threshold, force)
+            for provider_field in ready.field_plan.to_create:
+                ready.provider.create_merge_field(provider_field)
+                log.info("created merge field %s (%s)", provider_field.tag, provider_field.type)
+            owner_segment = ready.provider.tag_segment(ready.job.settings.ownership_tag) \
+                if summary.actions["create"] else None
+            executor = PushExecutor(ready.job, ready.provider, ready.store, settings.mailchimp.batch_size,
+                                    settings.mailchimp.concurrency, owner_segment)
+            report = executor.run(stream_plans(ready.job, ready.crm, ready.store),
+                                  (lambda done: on_progress(done, total)) if on_progress else None)
+        except BaseException as error:
+            ready.store.finish_run(run_id, "failed", {}, error=str(error)[:500])
+            raise
+        outcome = "partial" if report.rejected else "ok"
+        ready.store.finish_run(run_id, outcome, report.counts())
+        return report
+
+
+def _target_list_id(crm: SqlCrm, wanted: str | None) -> str | None:
+    if wanted is None:
+        return None
+    for list_id, list_name in crm.target_lists():
+        if wanted in (list_id, list_name):
+            return list_id
+    names = ", ".join(name for _, name in crm.target_lists())
+    raise ConfigError(f"the CRM has no target list {wanted!r} (target_list setting); lists: {names}")

@@ -1,0 +1,183 @@
+"""Pure: what a push should do with each contact, given the CRM, the mapping and the state store.
+
+One code path for `crm-sync plan` and `crm-sync push`, so the preview can never disagree with the run.
+
+Consent rules, in order (the first that applies decides):
+
+1. Deleted in the CRM, opted out, without e-mail consent, in a mailing-locked organisation, or no longer
+   in the audience's target list: the contact is *leaving*. An e-mail opt-out always unsubscribes an
+   active member (an unsubscribe is always honoured); the other reasons follow the audience's leave
+   policy (keep, unsubscribe, or archive, the last only for members this connector added). A contact
+   that was never pushed is skipped with the reason.
+2. No usable e-mail address, or an address the CRM marks invalid: skipped with the reason.
+3. The provider refused the address for good before (compliance state, permanently deleted, fake):
+   skipped with that reason, never retried; with ``reoptin`` on, a compliance-state member with CRM
+   consent is asked to re-opt-in (status ``pending``).
+4. Otherwise the member is created (``status_if_new`` from the CRM consent; ``status`` is never sent
+   for an existing member), moved to a new address, updated, or left unchanged by payload hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sync.errors import RecordError
+from sync.mapping.model import AudienceMapping
+from sync.mapping.payload import build_payload, payload_hash
+from sync.records import CrmContact
+from sync.settings import AudienceSettings, LeavePolicy
+from sync.state.members import MemberStateRow
+
+
+class Action(StrEnum):
+    """What the push does with one contact."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    CHANGE_EMAIL = "change_email"
+    REOPTIN = "reoptin"
+    UNCHANGED = "unchanged"
+    SKIP = "skip"
+    UNSUBSCRIBE = "unsubscribe"
+    ARCHIVE = "archive"
+    MERGED = "merged"
+
+
+WRITES = frozenset({Action.CREATE, Action.UPDATE, Action.CHANGE_EMAIL, Action.REOPTIN})
+LEAVES = frozenset({Action.UNSUBSCRIBE, Action.ARCHIVE})
+# Reason codes the provider gave that mean "never again for this address".
+TERMINAL_REASONS = frozenset({"compliance_state", "forgotten_email", "invalid_address"})
+# Provider statuses of a member that is no longer receiving mail.
+INACTIVE_STATUSES = frozenset({"unsubscribed", "cleaned", "archived"})
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPlan:
+    """The decision for one contact, with what is needed to carry it out and to explain it."""
+
+    contact_id: str
+    action: Action
+    email: str | None
+    merge_fields: Mapping[str, object] | None = None
+    payload_hash: str | None = None
+    status_if_new: str | None = None
+    previous_email: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+    merged_into: str | None = None
+    changes: Mapping[str, tuple[object, object]] = field(default_factory=dict)
+
+
+def normalise_email(email: str | None) -> str | None:
+    """The address as the provider keys it (trimmed, lower case), or None when there is none."""
+    if email is None:
+        return None
+    cleaned = email.strip().lower()
+    return cleaned or None
+
+
+def consent_given(contact: CrmContact, consent_field: str) -> bool | None:
+    """The contact's e-mail consent per the audience's consent field; None when never asked."""
+    if consent_field == "email_opt_in":
+        return contact.consent.email_opt_in
+    value = contact.fields.get(consent_field)
+    return value if isinstance(value, bool) else None
+
+
+def is_active(state: MemberStateRow | None) -> bool:
+    """Whether the state store knows this contact as a member that still receives mail."""
+    return (
+        state is not None
+        and state.provider_id is not None
+        and (state.provider_status or "subscribed") not in INACTIVE_STATUSES
+        and state.reason_code not in TERMINAL_REASONS
+    )
+
+
+def plan_member(
+    contact: CrmContact,
+    state: MemberStateRow | None,
+    audience: AudienceSettings,
+    mapping: AudienceMapping,
+    target_list_id: str | None = None,
+) -> MemberPlan:
+    """Decide what to do with one contact (see the module docstring for the rules)."""
+    email = normalise_email(contact.email)
+    leaving = _leave_reason(contact, audience, target_list_id)
+    if leaving:
+        return _leave(contact, state, audience, leaving, email)
+    if email is None or "@" not in email:
+        return MemberPlan(contact.id, Action.SKIP, email, reason="no_email")
+    if contact.consent.email_invalid:
+        return MemberPlan(contact.id, Action.SKIP, email, reason="email_invalid",
+                          detail=contact.consent.invalid_reason)
+    try:
+        merge_fields = build_payload(contact, mapping)
+    except RecordError as error:
+        return MemberPlan(contact.id, Action.SKIP, email, reason=error.reason_code, detail=error.detail)
+    digest = payload_hash({"email": email, "merge_fields": merge_fields})
+    if state is not None and state.reason_code in TERMINAL_REASONS:
+        if audience.reoptin and state.reason_code == "compliance_state":
+            return MemberPlan(contact.id, Action.REOPTIN, email, merge_fields, digest, reason="compliance_state")
+        return MemberPlan(contact.id, Action.SKIP, email, reason=state.reason_code, detail=state.last_error)
+    if state is not None and state.provider_status in ("unsubscribed", "cleaned"):
+        return MemberPlan(contact.id, Action.SKIP, email, reason=f"{state.provider_status}_in_provider",
+                          detail="only the person can subscribe again; crm-sync never re-subscribes")
+    if state is None or state.provider_id is None or state.provider_status == "archived":
+        return MemberPlan(contact.id, Action.CREATE, email, merge_fields, digest, status_if_new="subscribed",
+                          changes={tag: (None, value) for tag, value in merge_fields.items()})
+    changes = _changes(state, email, merge_fields)
+    if state.email is not None and normalise_email(state.email) != email:
+        return MemberPlan(contact.id, Action.CHANGE_EMAIL, email, merge_fields, digest,
+                          status_if_new="subscribed", previous_email=state.email, changes=changes)
+    if digest != state.payload_hash:
+        return MemberPlan(contact.id, Action.UPDATE, email, merge_fields, digest,
+                          status_if_new="subscribed", changes=changes)
+    return MemberPlan(contact.id, Action.UNCHANGED, email, payload_hash=digest)
+
+
+def merged(contact: CrmContact, winner_id: str) -> MemberPlan:
+    """The plan for a contact whose address is shared and represented by ``winner_id``."""
+    return MemberPlan(contact.id, Action.MERGED, normalise_email(contact.email), reason="shared_email",
+                      merged_into=winner_id)
+
+
+def _leave_reason(contact: CrmContact, audience: AudienceSettings, target_list_id: str | None) -> str | None:
+    if contact.deleted:
+        return "deleted"
+    if contact.consent.email_opt_out:
+        return "opted_out"
+    if contact.organisation_locked:
+        return "organisation_locked"
+    if target_list_id is not None and target_list_id not in contact.list_ids:
+        return "not_in_target_list"
+    consent = consent_given(contact, audience.consent_field)
+    if consent is not True:
+        return "no_consent" if consent is None else "consent_withdrawn"
+    return None
+
+
+def _leave(contact: CrmContact, state: MemberStateRow | None, audience: AudienceSettings,
+           reason: str, email: str | None) -> MemberPlan:
+    if not is_active(state):
+        return MemberPlan(contact.id, Action.SKIP, email, reason=reason)
+    member_email = state.email or email
+    if reason == "opted_out" or audience.leave_policy is LeavePolicy.UNSUBSCRIBE:
+        return MemberPlan(contact.id, Action.UNSUBSCRIBE, member_email, reason=reason)
+    if audience.leave_policy is LeavePolicy.ARCHIVE:
+        if state.owned:
+            return MemberPlan(contact.id, Action.ARCHIVE, member_email, reason=reason)
+        return MemberPlan(contact.id, Action.SKIP, member_email, reason="not_owned",
+                          detail=f"left the audience ({reason}) but was not added by crm-sync; kept")
+    return MemberPlan(contact.id, Action.SKIP, member_email, reason=f"kept_{reason}",
+                      detail="leave_policy is keep")
+
+
+def _changes(state: MemberStateRow, email: str, merge_fields: Mapping[str, object]) -> dict[str, tuple[object, object]]:
+    before = dict(state.payload or {})
+    changes = {tag: (before.get(tag), value) for tag, value in merge_fields.items() if before.get(tag) != value}
+    if state.email is not None and normalise_email(state.email) != email:
+        changes["email_address"] = (state.email, email)
+    return changes

@@ -1,0 +1,198 @@
+"""The push orchestrator: plan one audience, check the safety threshold, then carry the plan out.
+
+Two passes over the CRM, one code path: the first only counts (that is `crm-sync plan`, and the
+threshold check), the second plans again and writes. Writes go out in batches of up to 500 members
+with several requests in flight; every member's outcome lands in the state store.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sync.audience_plan import AudienceJob, PlanSummary, stream_plans
+from sync.connectors.mailchimp import MailchimpAudience, MemberResult, MemberWrite
+from sync.errors import CrmSyncError
+from sync.mapping.fields import FieldPlan
+from sync.plan import Action, MemberPlan
+from sync.state.members import MemberOutcome, MemberStateRow
+from sync.state.store import StateStore
+
+log = logging.getLogger(__name__)
+
+BATCHED = {Action.CREATE: "upsert", Action.UPDATE: "upsert", Action.REOPTIN: "upsert",
+           Action.UNSUBSCRIBE: "unsubscribe"}
+
+
+class SafetyStop(CrmSyncError):
+    """The push would unsubscribe or archive more members than the audience's threshold allows."""
+
+
+@dataclass
+class PushReport:
+    """What one audience's push did."""
+
+    audience: str
+    summary: PlanSummary
+    written: int = 0
+    rejected: int = 0
+    requests: int = 0
+    rejections: list[tuple[str, str, str]] = field(default_factory=list)  # contact, reason, detail
+
+    def counts(self) -> dict[str, int]:
+        counts = dict(self.summary.actions)
+        counts.update(written=self.written, rejected=self.rejected, requests=self.requests)
+        return counts
+
+
+def check_threshold(summary: PlanSummary, member_count: int, threshold: float, force: bool) -> None:
+    """Stop before writing when too many members would be unsubscribed or archived."""
+    leaving = summary.leaving
+    if leaving == 0 or force:
+        return
+    if leaving > threshold * max(member_count, 1):
+        raise SafetyStop(
+            f"audience {summary.audience}: this push would unsubscribe {summary.actions['unsubscribe']} and "
+            f"archive {summary.actions['archive']} of {member_count} members, more than the safety threshold "
+            f"of {threshold:.0%}. Nothing was written. Review it with `crm-sync plan --audience "
+            f"{summary.audience}`, then run `crm-sync push --audience {summary.audience} --force` if it is right."
+        )
+
+
+def summarise(job: AudienceJob, crm, store: StateStore, field_plan: FieldPlan, sample_limit: int = 20,
+              on_progress: Callable[[int], None] | None = None) -> PlanSummary:
+    """The first pass: what a push would do, without writing anything."""
+    summary = PlanSummary(job.name, fields_to_create=[f.tag for f in field_plan.to_create],
+                          sample_limit=sample_limit)
+    for count, (plan, _state) in enumerate(stream_plans(job, crm, store), start=1):
+        summary.add(plan)
+        if on_progress and count % 1000 == 0:
+            on_progress(count)
+    return summary
+
+
+class PushExecutor:
+    """The second pass: sends the plan's writes in batches, several in flight, and records outcomes."""
+
+    def __init__(self, job: AudienceJob, provider: MailchimpAudience, store: StateStore, batch_size: int,
+                 concurrency: int, owner_segment: int | None):
+        self.job = job
+        self.provider = provider
+        self.store = store
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.owner_segment = owner_segment
+        self.report = PushReport(job.name, PlanSummary(job.name, sample_limit=-1))
+        self._pending: dict[str, list[tuple[MemberPlan, MemberStateRow | None]]] = {"upsert": [], "unsubscribe": []}
+        self._quiet: list[MemberOutcome] = []
+        self._to_tag: list[str] = []
+
+    def run(self, plans: Iterable[tuple[MemberPlan, MemberStateRow | None]],
+            on_progress: Callable[[int], None] | None = None) -> PushReport:
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="push") as pool:
+            self._pool = pool
+            self._in_flight: set[Future] = set()
+            for count, (plan, state) in enumerate(plans, start=1):
+                self.report.summary.add(plan)
+                self._route(plan, state)
+                if on_progress and count % 500 == 0:
+                    on_progress(count)
+            for kind in self._pending:
+                self._flush(kind)
+            self._drain(until=0)
+            self._tag(final=True)
+        self._save(self._quiet, force=True)
+        self.report.requests = self.provider.requests_made
+        return self.report
+
+    def _route(self, plan: MemberPlan, state: MemberStateRow | None) -> None:
+        kind = BATCHED.get(plan.action)
+        if kind:
+            self._pending[kind].append((plan, state))
+            if len(self._pending[kind]) >= self.batch_size:
+                self._flush(kind)
+        elif plan.action is Action.CHANGE_EMAIL:
+            self._submit([(plan, state)], lambda: [self.provider.change_email(plan.previous_email, _write(plan))])
+        elif plan.action is Action.ARCHIVE:
+            self._submit([(plan, state)], lambda: [self.provider.archive(plan.email)])
+        elif plan.action in (Action.SKIP, Action.MERGED):
+            self._note_quiet(plan, state)
+
+    def _flush(self, kind: str) -> None:
+        batch, self._pending[kind] = self._pending[kind], []
+        if not batch:
+            return
+        if kind == "upsert":
+            writes = [_write(plan) for plan, _ in batch]
+            self._submit(batch, lambda: self.provider.upsert(writes))
+        else:
+            emails = [plan.email for plan, _ in batch]
+            self._submit(batch, lambda: self.provider.unsubscribe(emails))
+
+    def _submit(self, batch: list[tuple[MemberPlan, MemberStateRow | None]],
+                send: Callable[[], list[MemberResult]]) -> None:
+        self._drain(until=self.concurrency - 1)
+        future = self._pool.submit(send)
+        future.batch = batch  # type: ignore[attr-defined]
+        self._in_flight.add(future)
+
+    def _drain(self, until: int) -> None:
+        while len(self._in_flight) > until:
+            done, self._in_flight = wait(self._in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._record(future.batch, future.result())  # type: ignore[attr-defined]
+
+    def _record(self, batch: list[tuple[MemberPlan, MemberStateRow | None]], results: list[MemberResult]) -> None:
+        now = datetime.now(UTC)
+        by_email = {result.email.lower(): result for result in results}
+        outcomes = []
+        for plan, state in batch:
+            result = by_email.get((plan.email or "").lower())
+            outcomes.append(self._outcome(plan, state, result, now))
+        self.store.save_member_outcomes(self.job.name, outcomes)
+        self._tag(final=False)
+
+    def _outcome(self, plan: MemberPlan, state: MemberStateRow | None, result: MemberResult | None,
+                 now: datetime) -> MemberOutcome:
+        if result is None or not result.ok:
+            reason = result.reason_code if result else "provider_rejected"
+            detail = result.error if result else "no answer for this address"
+            self.report.rejected += 1
+            self.report.rejections.append((plan.contact_id, reason, detail))
+            return MemberOutcome(plan.contact_id, last_error=detail, reason_code=reason)
+        self.report.written += 1
+        if plan.action in (Action.UNSUBSCRIBE, Action.ARCHIVE):
+            return MemberOutcome(plan.contact_id, provider_status=result.status or "unsubscribed",
+                                 reason_code=plan.reason)
+        owned = result.created or bool(state and state.owned)
+        if result.created and self.owner_segment is not None:
+            self._to_tag.append(result.email)
+        return MemberOutcome(plan.contact_id, email=plan.email, provider_id=result.provider_id,
+                             payload_hash=plan.payload_hash, payload=dict(plan.merge_fields or {}),
+                             provider_status=result.status, owned=owned, pushed_at=now)
+
+    def _note_quiet(self, plan: MemberPlan, state: MemberStateRow | None) -> None:
+        """Skips and merges are recorded only when their reason changed, so a quiet re-run writes nothing."""
+        if state is not None and state.reason_code == plan.reason and state.merged_into == plan.merged_into:
+            return
+        self._quiet.append(MemberOutcome(plan.contact_id, email=None, last_error=plan.detail,
+                                         reason_code=plan.reason, merged_into=plan.merged_into))
+        self._save(self._quiet, force=False)
+
+    def _save(self, outcomes: list[MemberOutcome], force: bool) -> None:
+        if outcomes and (force or len(outcomes) >= 1000):
+            self.store.save_member_outcomes(self.job.name, outcomes)
+            outcomes.clear()
+
+    def _tag(self, final: bool) -> None:
+        while self._to_tag and (final or len(self._to_tag) >= self.batch_size):
+            emails, self._to_tag = self._to_tag[:self.batch_size], self._to_tag[self.batch_size:]
+            self.provider.tag(self.owner_segment, emails)
+
+
+def _write(plan: MemberPlan) -> MemberWrite:
+    status = "pending" if plan.action is Action.REOPTIN else None
+    return MemberWrite(plan.email, dict(plan.merge_fields or {}), plan.status_if_new or "subscribed", status)

@@ -1,0 +1,1 @@
+"""In-process fakes of the outside services crm-sync talks to, served over loopback for tests and demos."""

@@ -1,0 +1,89 @@
+"""Scripted misbehaviour for tests: the next N matching requests fail, throttle or answer slowly.
+
+A faulted request never reaches the handlers, so it changes no state. Faults are consumed in the order they
+were added; each matches on an optional method and a substring of the path (after ``/3.0``).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+BODY_KINDS = ("problem", "empty", "html")
+TITLES = {400: "Bad Request", 401: "API Key Invalid", 403: "Forbidden", 404: "Resource Not Found",
+          429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+          503: "Service Unavailable", 504: "Gateway Timeout"}
+BLOCKED_PAGE = "<html><head><title>Request Blocked</title></head><body><h1>Request Blocked</h1></body></html>"
+
+
+@dataclass(slots=True)
+class Fault:
+    """One scripted behaviour. ``status`` None means "answer normally, after ``delay`` seconds"."""
+
+    remaining: int
+    status: int | None
+    body: str
+    delay: float
+    method: str | None
+    path_contains: str | None
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (
+            self.path_contains is None or self.path_contains in path)
+
+
+class Faults:
+    """The fault plan of one sandbox (``sandbox.faults``); safe to change while requests are running."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._plan: list[Fault] = []
+
+    def fail_next(self, n: int = 1, status: int = 503, *, body: str = "problem", method: str | None = None,
+                  path_contains: str | None = None, delay: float = 0.0) -> None:
+        """Answer the next ``n`` matching requests with ``status``.
+
+        ``body``: ``problem`` (problem+json, like the API), ``empty`` (no body, no Content-Type: the SDK then
+        returns a raw Response instead of raising) or ``html`` (a WAF "Request Blocked" page).
+        """
+        if body not in BODY_KINDS:
+            raise ValueError(f"body must be one of {BODY_KINDS}; got {body!r}")
+        self._add(Fault(n, status, body, delay, method, path_contains))
+
+    def throttle_next(self, n: int = 1, *, with_body: bool = False, method: str | None = None,
+                      path_contains: str | None = None) -> None:
+        """A burst of ``n`` 429s: body-less by default, like Mailchimp under heavy load."""
+        self.fail_next(n, 429, body="problem" if with_body else "empty", method=method,
+                       path_contains=path_contains)
+
+    def slow_next(self, n: int = 1, seconds: float = 1.0, *, method: str | None = None,
+                  path_contains: str | None = None) -> None:
+        """Hold the next ``n`` matching requests for ``seconds`` before answering them normally."""
+        self._add(Fault(n, None, "problem", seconds, method, path_contains))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._plan.clear()
+
+    @property
+    def pending(self) -> int:
+        """How many faulted answers are still to come."""
+        with self._lock:
+            return sum(f.remaining for f in self._plan)
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """The fault for this request, if any (used by the server)."""
+        with self._lock:
+            for fault in self._plan:
+                if fault.matches(method, path):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._plan.remove(fault)
+                    return fault
+        return None
+
+    def _add(self, fault: Fault) -> None:
+        if fault.remaining < 1:
+            raise ValueError(f"n must be at least 1; got {fault.remaining}")
+        with self._lock:
+            self._plan.append(fault)

@@ -1,0 +1,238 @@
+"""The HTTP side: a threading HTTP/1.1 server that authenticates, throttles, logs and dispatches requests.
+
+Each connection has its own thread. A request counts as in flight from its first byte until its response is
+written; when more than ``max_in_flight`` are in flight at once, the newcomer gets Mailchimp's connection-limit
+answer: a 429 with no body and no Content-Type (which the official SDK returns instead of raising).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from sync.sandbox.mailchimp.faults import BLOCKED_PAGE, TITLES, Fault, Faults
+from sync.sandbox.mailchimp.problems import ApiProblem, api_key_invalid, not_found
+from sync.sandbox.mailchimp.routing import Request, Router, project
+from sync.sandbox.mailchimp.state import SandboxState
+
+API_PREFIX = "/3.0"
+JSON_TYPE = "application/json; charset=utf-8"
+PROBLEM_TYPE = "application/problem+json; charset=utf-8"
+PROBLEM_LINK = '<https://api.mailchimp.com/schema/3.0/ProblemDetailDocument.json>; rel="describedBy"'
+
+
+@dataclass
+class Traffic:
+    """What the server has seen: in-flight and peak counts, and requests by route, path and status."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: int = 0
+    peak_in_flight: int = 0
+    open_connections: int = 0
+    peak_connections: int = 0
+    throttled: int = 0
+    by_route: Counter[tuple[str, str]] = field(default_factory=Counter)
+    by_path: Counter[tuple[str, str]] = field(default_factory=Counter)
+    by_status: Counter[int] = field(default_factory=Counter)
+    internal_errors: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+
+    def enter(self, limit: int) -> bool:
+        """Count a request in; False when it exceeds ``limit`` and must be throttled."""
+        with self.lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            admitted = self.in_flight <= limit
+            self.throttled += not admitted
+            return admitted
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
+
+    def connection(self, delta: int) -> None:
+        with self.lock:
+            self.open_connections += delta
+            self.peak_connections = max(self.peak_connections, self.open_connections)
+
+    def record(self, method: str, path: str, route: str, status: int) -> None:
+        with self.lock:
+            self.by_route[(method, route)] += 1
+            self.by_path[(method, path)] += 1
+            self.by_status[status] += 1
+
+
+@dataclass
+class App:
+    """Everything a handler thread needs; one per sandbox."""
+
+    api_key: str
+    state: SandboxState
+    router: Router
+    faults: Faults
+    traffic: Traffic
+    max_in_flight: int
+    connections: set[socket.socket] = field(default_factory=set)
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    """Loopback server whose handler threads never block shutdown."""
+
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], app: App):
+        self.app = app
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "crm-sync-mailchimp-sandbox"
+    sys_version = ""
+    disable_nagle_algorithm = True
+    timeout = 120  # Mailchimp's own request timeout; also ends idle keep-alive connections
+    server: SandboxHTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        app = self.server.app
+        app.traffic.connection(+1)
+        app.connections.add(self.connection)
+
+    def finish(self) -> None:
+        app = self.server.app
+        app.connections.discard(self.connection)
+        app.traffic.connection(-1)
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
+        """Silent: tests read the request log through the sandbox instead."""
+
+    def handle_one_request(self) -> None:
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except (TimeoutError, OSError):
+            self.close_connection = True
+            return
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
+        app = self.server.app
+        admitted = app.traffic.enter(app.max_in_flight)
+        try:
+            if len(self.raw_requestline) > 65536 or not self.parse_request():
+                self.close_connection = True
+                return
+            self._serve(app, admitted)
+        except (TimeoutError, ConnectionError):
+            self.close_connection = True
+        finally:
+            app.traffic.leave()
+
+    def _serve(self, app: App, admitted: bool) -> None:
+        """Answer one request. The request log is written before the answer, so a client that has its
+        response can rely on the log already counting it."""
+        method = self.command
+        url = urlsplit(self.path)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.close_connection = True
+            self._send_problem(ApiProblem(400, "Bad Request", "The Content-Length header is not a number."))
+            return
+        body = self.rfile.read(length)
+        path = (url.path[len(API_PREFIX):] or "/") if url.path.startswith(API_PREFIX) else None
+        if not admitted:
+            self.close_connection = True
+            app.traffic.record(method, url.path, "(connection limit)", 429)
+            self._send(429, b"", None, {})
+            return
+        fault = app.faults.take(method, path or url.path)
+        if fault is not None:
+            time.sleep(fault.delay)
+            if fault.status is not None:
+                app.traffic.record(method, url.path, "(fault)", fault.status)
+                self._send_fault(fault)
+                return
+        route = "(none)"
+        try:
+            if path is None:
+                raise not_found()
+            if not self._authorised(app.api_key):
+                raise api_key_invalid()
+            handler, params, route = app.router.resolve(method, path)
+            query = dict(parse_qsl(url.query))
+            reply = handler(Request(method, path, params, query, body, app.state))
+            payload = project(reply.body, query.get("fields"), query.get("exclude_fields"))
+        except ApiProblem as problem:
+            app.traffic.record(method, url.path, route, problem.status)
+            self._send_problem(problem)
+            return
+        except Exception:  # a sandbox bug: answer 500 like the API would, keep the trace for tests
+            app.traffic.internal_errors.append(traceback.format_exc())
+            app.traffic.record(method, url.path, route, 500)
+            self._send_problem(ApiProblem(500, "Internal Server Error", "The sandbox failed on this request."))
+            return
+        app.traffic.record(method, url.path, route, reply.status)
+        self._send_json(reply.status, payload)
+
+    def _authorised(self, api_key: str) -> bool:
+        scheme, _, credentials = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            _user, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        return hmac.compare_digest(password.encode(), api_key.encode())
+
+    def _send_json(self, status: int, body: Any) -> None:
+        if body is None:
+            self._send(status, b"", JSON_TYPE, {}, length=False)
+        else:
+            self._send(status, json.dumps(body, separators=(",", ":")).encode(), JSON_TYPE, {})
+
+    def _send_problem(self, problem: ApiProblem) -> None:
+        instance = str(uuid.uuid4())
+        document = json.dumps(problem.body(instance), separators=(",", ":")).encode()
+        self._send(problem.status, document, PROBLEM_TYPE,
+                   {"X-Request-Id": instance, "Link": PROBLEM_LINK, **problem.headers})
+
+    def _send_fault(self, fault: Fault) -> None:
+        status = fault.status or 500
+        if fault.body == "empty":
+            self._send(status, b"", None, {})
+        elif fault.body == "html":
+            self._send(status, BLOCKED_PAGE.encode(), "text/html; charset=utf-8", {})
+        else:
+            title = TITLES.get(status, HTTPStatus(status).phrase)
+            self._send_problem(ApiProblem(status, title, f"Injected fault: {title}."))
+
+    def _send(self, status: int, body: bytes, content_type: str | None, headers: dict[str, str],
+              length: bool = True) -> None:
+        """Write status line, headers and body in one send (no Nagle/delayed-ACK stalls on keep-alive)."""
+        lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", f"Date: {self.date_time_string()}"]
+        if content_type:
+            lines.append(f"Content-Type: {content_type}")
+        if length:
+            lines.append(f"Content-Length: {len(body)}")
+        lines.extend(f"{name}: {value}" for name, value in headers.items())
+        lines.append("Connection: close" if self.close_connection else "Connection: keep-alive")
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)

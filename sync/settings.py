@@ -1,0 +1,187 @@
+"""Settings from the environment (``CRM_SYNC_*``, ``__`` for nesting), a secrets file and a YAML file.
+
+Priority, highest first: environment variables, the secrets file (dotenv format, same names as the
+environment variables), the settings file (``config/sync.yaml`` by default), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from sync.errors import ConfigError
+from sync.yamlfile import YamlDocument, dotted, read_yaml
+
+ENV_PREFIX = "CRM_SYNC_"
+DEFAULT_CONFIG = Path("config/sync.yaml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CrmSettings(_Section):
+    """Where the CRM is and how to read it."""
+
+    url: SecretStr = Field(
+        SecretStr("sqlite:///data/crm.db"),
+        description="SQLAlchemy URL of the CRM database (a secret: it may hold a password).",
+    )
+    schema_file: Path | None = Field(
+        None, description="Schema description of the CRM database; default: the embedded CRM's."
+    )
+    chunk_size: int = Field(1000, ge=1, le=100_000, description="Contacts read per query.")
+
+
+class StateSettings(_Section):
+    """Where crm-sync keeps its own state."""
+
+    url: SecretStr = Field(
+        SecretStr("sqlite:///data/state.db"),
+        description="SQLAlchemy URL of the state store (SQLite file by default, PostgreSQL in production).",
+    )
+
+
+class LeavePolicy(StrEnum):
+    """What happens to a member who left the audience in the CRM (deleted, lost consent, left the list)."""
+
+    KEEP = "keep"
+    UNSUBSCRIBE = "unsubscribe"
+    ARCHIVE = "archive"
+
+
+class AudienceSettings(_Section):
+    """One provider audience kept equal to a set of CRM contacts."""
+
+    provider: Literal["mailchimp"] = Field("mailchimp", description="Which provider holds the audience.")
+    audience_id: str = Field(min_length=1, description="The provider's audience (Mailchimp list) id.")
+    mapping: str | None = Field(None, description="Audience section of the mapping file; default: this name.")
+    target_list: str | None = Field(
+        None, description="Only members of this CRM target list (id or name); default: every contact."
+    )
+    consent_field: str = Field(
+        "email_opt_in",
+        description="CRM field whose true value is e-mail consent: email_opt_in or a custom checkbox field.",
+    )
+    leave_policy: LeavePolicy = Field(LeavePolicy.KEEP, description="keep, unsubscribe or archive.")
+    reoptin: bool = Field(
+        False, description="Ask members in a compliance state to re-opt-in (status pending: Mailchimp mails them)."
+    )
+    safety_threshold: float = Field(
+        0.10, ge=0, le=1, description="Stop before unsubscribing or archiving more than this share of the audience."
+    )
+    ownership_tag: str = Field("crm-sync", min_length=1, max_length=100,
+                               description="Tag marking members this connector added; only they are archived.")
+
+
+class MailchimpSettings(_Section):
+    """How to reach Mailchimp."""
+
+    api_key: SecretStr | None = Field(None, description="Mailchimp API key (<32 hex>-<datacenter>).")
+    base_url: str | None = Field(
+        None, description="API base URL; default https://<dc>.api.mailchimp.com/3.0 from the key's datacenter."
+    )
+    concurrency: int = Field(9, ge=1, le=10, description="Requests in flight; Mailchimp refuses more than 10.")
+    batch_size: int = Field(500, ge=1, le=500, description="Members per batch request (Mailchimp's maximum: 500).")
+    timeout_seconds: float = Field(120, gt=0, description="Per-request timeout.")
+
+
+class Settings(BaseSettings):
+    """Everything crm-sync can be told. Load it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    crm: CrmSettings = Field(default_factory=CrmSettings)
+    state: StateSettings = Field(default_factory=StateSettings)
+    mapping_file: Path = Field(Path("config/mapping.yaml"), description="The field-mapping file.")
+    mailchimp: MailchimpSettings = Field(default_factory=MailchimpSettings)
+    audiences: dict[str, AudienceSettings] = Field(default_factory=dict)
+    log_format: Literal["text", "json"] = "text"
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The settings file as a pydantic-settings source, below the environment."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]):
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ is used instead
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return self._data
+
+
+def load_settings(config_path: Path | None = None, secrets_file: Path | None = None) -> Settings:
+    """Load and validate settings; any problem is one ConfigError naming the variable and the file key.
+
+    ``config_path`` falls back to ``CRM_SYNC_CONFIG`` and then to ``config/sync.yaml`` (optional only
+    when neither was given). ``secrets_file`` falls back to ``CRM_SYNC_SECRETS_FILE``.
+    """
+    explicit = config_path or os.environ.get(f"{ENV_PREFIX}CONFIG")
+    path = Path(explicit) if explicit else DEFAULT_CONFIG
+    document = read_yaml(path) if (explicit or path.exists()) else None
+    data = document.data if document else {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the settings file must be a mapping of keys, not {type(data).__name__}")
+    secrets = secrets_file or os.environ.get(f"{ENV_PREFIX}SECRETS_FILE")
+    if secrets and not Path(secrets).is_file():
+        raise ConfigError(f"secrets file {secrets} (CRM_SYNC_SECRETS_FILE) does not exist")
+
+    class _Bound(Settings):
+        @classmethod
+        def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                       file_secret_settings):
+            return init_settings, env_settings, dotenv_settings, _FileSource(settings_cls, data)
+
+    # Variables that only steer loading are not settings themselves.
+    hidden = {name: os.environ.pop(name) for name in (f"{ENV_PREFIX}CONFIG", f"{ENV_PREFIX}SECRETS_FILE")
+              if name in os.environ}
+    try:
+        return _Bound(_env_file=secrets)
+    except ValidationError as error:
+        raise ConfigError(describe_errors(error, document, path)) from None
+    finally:
+        os.environ.update(hidden)
+
+
+def describe_errors(error: ValidationError, document: YamlDocument | None, path: Path) -> str:
+    """One line per invalid setting, naming the environment variable and the settings-file key."""
+    lines = ["invalid settings:"]
+    for item in error.errors():
+        location = tuple(part for part in item["loc"] if part != "_Bound")
+        key = dotted(location)
+        env_name = ENV_PREFIX + "__".join(str(part).upper() for part in location)
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown setting" + _suggestion(location)
+        where = f"key {key} in {path}"
+        line = document.line_of(location) if document else None
+        if line:
+            where += f" (line {line})"
+        lines.append(f"- {key}: {message}. Set {env_name} or {where}.")
+    return "\n".join(lines)
+
+
+def _suggestion(location: tuple) -> str:
+    model: type[BaseModel] = Settings
+    for part in location[:-1]:
+        annotation = model.model_fields.get(str(part))
+        if annotation is None or not isinstance(annotation.annotation, type):
+            return ""
+        model = annotation.annotation
+    close = difflib.get_close_matches(str(location[-1]), list(model.model_fields), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,105 @@
+"""The event ledger: keys of provider events already imported, so a re-read imports nothing twice."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from sync.state.models import KEY_LENGTH, LedgerEntry
+from sync.state.sql import chunked
+from sync.state.types import require_aware
+
+LEDGER = LedgerEntry.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEvent:
+    """One provider event to remember as imported; ``event_key`` names it uniquely."""
+
+    event_key: str
+    provider: str
+    audience: str
+    kind: str
+    occurred_at: datetime
+    contact_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.event_key or len(self.event_key) > KEY_LENGTH:
+            raise ValueError(f"event key {self.event_key[:40]!r} must have 1 to {KEY_LENGTH} characters")
+        require_aware(self.occurred_at, f"event {self.event_key}: occurred_at")
+
+
+def event_key(*identity: object) -> str:
+    """A ledger key for an event: the sha256 hex of its identity parts, e.g. (provider, campaign, email, action, time)."""
+    joined = "\x1f".join(str(part) for part in identity)
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def unseen_event_keys(conn: Connection, keys: Iterable[str]) -> set[str]:
+    """The keys among ``keys`` that are not in the ledger yet."""
+    unseen: set[str] = set()
+    for chunk in chunked(set(keys)):
+        unseen.update(set(chunk) - _recorded(conn, chunk))
+    return unseen
+
+
+def record_events(conn: Connection, events: Iterable[LedgerEvent], run_id: int | None, now: datetime) -> set[str]:
+    """Add events to the ledger and return the keys that were new.
+
+    Events already in the ledger, or repeated in ``events``, are skipped. Should another process record
+    a key between our check and our insert, the unique key refuses it and that one row is skipped.
+    Must run inside a transaction (savepoints isolate the refused rows).
+    """
+    added: set[str] = set()
+    for chunk in chunked(events):
+        fresh: dict[str, LedgerEvent] = {}
+        for event in chunk:
+            fresh.setdefault(event.event_key, event)
+        for key in _recorded(conn, list(fresh)):
+            fresh.pop(key, None)
+        rows = [_to_values(event, run_id, now) for event in fresh.values()]
+        if not rows:
+            continue
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(LEDGER), rows)
+            added.update(fresh)
+        except IntegrityError:
+            added.update(_insert_one_by_one(conn, rows))
+    return added
+
+
+def _recorded(conn: Connection, keys: list[str]) -> set[str]:
+    if not keys:
+        return set()
+    return set(conn.execute(select(LEDGER.c.event_key).where(LEDGER.c.event_key.in_(keys))).scalars())
+
+
+def _insert_one_by_one(conn: Connection, rows: list[dict[str, object]]) -> set[str]:
+    added: set[str] = set()
+    for row in rows:
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(LEDGER), [row])
+            added.add(str(row["event_key"]))
+        except IntegrityError:
+            continue  # recorded meanwhile by another process: exactly what the unique key is for
+    return added
+
+
+def _to_values(event: LedgerEvent, run_id: int | None, now: datetime) -> dict[str, object]:
+    return {
+        "event_key": event.event_key,
+        "provider": event.provider,
+        "audience": event.audience,
+        "contact_id": event.contact_id,
+        "kind": event.kind,
+        "occurred_at": event.occurred_at,
+        "imported_at": now,
+        "run_id": run_id,
+    }

@@ -1,0 +1,144 @@
+"""Per-member state: what was last pushed for each contact in an audience, and what came back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from sync.errors import RecordError
+from sync.state.models import AUDIENCE_LENGTH, MemberState
+from sync.state.sql import CHUNK_SIZE, chunked, upsert
+from sync.state.types import require_aware
+
+MEMBERS = MemberState.__table__
+
+# Written only when a push landed: together they describe what the provider now holds.
+PUSHED_COLUMNS = ("email", "provider_id", "payload_hash", "payload", "owned", "pushed_at")
+# Written by every outcome.
+OUTCOME_COLUMNS = ("last_error", "reason_code", "merged_into", "updated_at")
+
+
+@dataclass(frozen=True, slots=True)
+class MemberStateRow:
+    """One contact's stored state in one audience."""
+
+    audience: str
+    contact_id: str
+    email: str | None
+    provider_id: str | None
+    payload_hash: str | None
+    payload: Mapping[str, Any] | None
+    provider_status: str | None
+    owned: bool
+    last_error: str | None
+    reason_code: str | None
+    merged_into: str | None
+    pushed_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MemberOutcome:
+    """What happened to one contact in a push.
+
+    With ``pushed_at`` set the provider accepted the payload: every field is stored as given. Without
+    it (a failure or a skip) the fields describing the last successful push (email, provider_id,
+    payload_hash, payload, owned, pushed_at) keep their stored values; ``provider_status`` is updated
+    when given; ``last_error``, ``reason_code`` and ``merged_into`` always are. A contact seen for the
+    first time is stored with everything given.
+    """
+
+    contact_id: str
+    email: str | None = None
+    provider_id: str | None = None
+    payload_hash: str | None = None
+    payload: Mapping[str, Any] | None = None
+    provider_status: str | None = None
+    owned: bool = False
+    last_error: str | None = None
+    reason_code: str | None = None
+    merged_into: str | None = None
+    pushed_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        require_aware(self.pushed_at, f"contact {self.contact_id}: pushed_at")
+        for name in ("contact_id", "email", "provider_id", "payload_hash", "provider_status", "reason_code", "merged_into"):
+            value = getattr(self, name)
+            limit = MEMBERS.c[name].type.length
+            if value is not None and len(value) > limit:
+                raise RecordError(
+                    str(self.contact_id)[:80],
+                    "value_too_long",
+                    f"{name} has {len(value)} characters; the state store keeps at most {limit}",
+                )
+
+
+def check_audience(audience: str) -> None:
+    """Refuse an audience name the state store cannot hold."""
+    if not audience or len(audience) > AUDIENCE_LENGTH:
+        raise ValueError(f"audience name {audience[:40]!r} must have 1 to {AUDIENCE_LENGTH} characters")
+
+
+def member_states(conn: Connection, audience: str, contact_ids: Iterable[str]) -> dict[str, MemberStateRow]:
+    """Stored state of the given contacts, by contact id; contacts never pushed are absent."""
+    found: dict[str, MemberStateRow] = {}
+    for chunk in chunked(contact_ids):
+        rows = conn.execute(
+            select(MEMBERS).where(MEMBERS.c.audience == audience, MEMBERS.c.contact_id.in_(chunk))
+        )
+        found.update((row.contact_id, _to_row(row)) for row in rows)
+    return found
+
+
+def member_state_page(conn: Connection, audience: str, after: str | None, limit: int) -> list[MemberStateRow]:
+    """Up to ``limit`` members of ``audience`` in contact-id order, starting after ``after``."""
+    query = select(MEMBERS).where(MEMBERS.c.audience == audience)
+    if after is not None:
+        query = query.where(MEMBERS.c.contact_id > after)
+    return [_to_row(row) for row in conn.execute(query.order_by(MEMBERS.c.contact_id).limit(limit))]
+
+
+def save_member_outcomes(conn: Connection, audience: str, outcomes: Iterable[MemberOutcome], now: datetime) -> int:
+    """Upsert one row per outcome, in statements of up to ``CHUNK_SIZE`` rows; returns how many were written.
+
+    A contact repeated in ``outcomes`` is written in order, the later outcome last.
+    """
+    check_audience(audience)
+    written = 0
+    for batch in _batches_without_repeats(outcomes):
+        pushed = [_to_values(audience, outcome, now) for outcome in batch if outcome.pushed_at is not None]
+        others = [_to_values(audience, outcome, now) for outcome in batch if outcome.pushed_at is None]
+        keys = ("audience", "contact_id")
+        upsert(conn, MEMBERS, pushed, keys, overwrite=(*PUSHED_COLUMNS, "provider_status", *OUTCOME_COLUMNS))
+        upsert(conn, MEMBERS, others, keys, overwrite=OUTCOME_COLUMNS, fill=("provider_status",))
+        written += len(batch)
+    return written
+
+
+def _batches_without_repeats(outcomes: Iterable[MemberOutcome]) -> Iterator[list[MemberOutcome]]:
+    """Chunks of outcomes in which no contact appears twice (one upsert statement cannot touch a row twice)."""
+    batch: list[MemberOutcome] = []
+    seen: set[str] = set()
+    for outcome in outcomes:
+        if len(batch) == CHUNK_SIZE or outcome.contact_id in seen:
+            yield batch
+            batch, seen = [], set()
+        batch.append(outcome)
+        seen.add(outcome.contact_id)
+    if batch:
+        yield batch
+
+
+def _to_values(audience: str, outcome: MemberOutcome, now: datetime) -> dict[str, Any]:
+    values = {field.name: getattr(outcome, field.name) for field in fields(outcome)}
+    values["payload"] = None if outcome.payload is None else dict(outcome.payload)
+    values.update(audience=audience, updated_at=now)
+    return values
+
+
+def _to_row(row: Any) -> MemberStateRow:
+    return MemberStateRow(**{field.name: getattr(row, field.name) for field in fields(MemberStateRow)})

@@ -1,0 +1,36 @@
+"""Run the real `crm-sync` console command in a clean environment, in a given folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def crm_sync(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> Result:
+    """`crm-sync ARGS` as a user would type it, with only the given CRM_SYNC_* variables set."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("CRM_SYNC_")}
+    environment.update(env or {})
+    command = shutil.which("crm-sync", path=str(Path(sys.executable).parent)) or "crm-sync"
+    done = subprocess.run([command, *args], cwd=cwd, env=environment, capture_output=True, text=True,
+                          timeout=timeout)
+    assert "Traceback" not in done.stderr, done.stderr
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+def project_copy(tmp_path: Path) -> Path:
+    """A folder with the shipped config/, as a newcomer's checkout has."""
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    return tmp_path

@@ -1,0 +1,78 @@
+"""Settings: environment over secrets file over settings file over defaults; errors name variable and key."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync.errors import ConfigError
+from sync.settings import load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    for name in list(__import__("os").environ):
+        if name.startswith("CRM_SYNC_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_need_no_file():
+    settings = load_settings()
+    assert settings.crm.url.get_secret_value() == "sqlite:///data/crm.db"
+    assert settings.state.url.get_secret_value() == "sqlite:///data/state.db"
+
+
+def test_default_settings_file_is_read(tmp_path):
+    write(tmp_path / "config/sync.yaml", "crm:\n  chunk_size: 250\n")
+    assert load_settings().crm.chunk_size == 250
+
+
+def test_environment_beats_file(tmp_path, monkeypatch):
+    config = write(tmp_path / "s.yaml", "crm:\n  chunk_size: 250\n")
+    monkeypatch.setenv("CRM_SYNC_CRM__CHUNK_SIZE", "300")
+    assert load_settings(config).crm.chunk_size == 300
+
+
+def test_config_path_from_environment(tmp_path, monkeypatch):
+    write(tmp_path / "elsewhere.yaml", "state:\n  url: sqlite:///x.db\n")
+    monkeypatch.setenv("CRM_SYNC_CONFIG", str(tmp_path / "elsewhere.yaml"))
+    assert load_settings().state.url.get_secret_value() == "sqlite:///x.db"
+
+
+def test_secrets_file_is_read_and_secret_stays_hidden(tmp_path):
+    secrets = write(tmp_path / "secrets.env", "CRM_SYNC_CRM__URL=postgresql://u:hunter2@db/crm\n")
+    settings = load_settings(secrets_file=secrets)
+    assert settings.crm.url.get_secret_value() == "postgresql://u:hunter2@db/crm"
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())
+
+
+def test_wrong_value_names_variable_file_key_and_line(tmp_path):
+    config = write(tmp_path / "s.yaml", "# settings\ncrm:\n  chunk_size: lots\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    message = str(caught.value)
+    assert "CRM_SYNC_CRM__CHUNK_SIZE" in message
+    assert "crm.chunk_size" in message and "line 3" in message and str(config) in message
+
+
+def test_unknown_key_suggests_the_nearest(tmp_path):
+    config = write(tmp_path / "s.yaml", "crm:\n  chunk_sise: 5\n")
+    with pytest.raises(ConfigError, match=r"crm.chunk_sise: unknown setting \(did you mean 'chunk_size'\?\).*line 2"):
+        load_settings(config)
+
+
+def test_missing_explicit_file_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="nope.yaml: file not found"):
+        load_settings(tmp_path / "nope.yaml")
+
+
+def test_bad_yaml_names_the_line(tmp_path):
+    config = write(tmp_path / "s.yaml", "crm:\n  url: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"s.yaml:\d+: \(yaml\): not valid YAML"):
+        load_settings(config)
