@@ -19,6 +19,7 @@ Consent rules, in order (the first that applies decides):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -49,6 +50,8 @@ WRITES = frozenset({Action.CREATE, Action.UPDATE, Action.CHANGE_EMAIL, Action.RE
 LEAVES = frozenset({Action.UNSUBSCRIBE, Action.ARCHIVE})
 # Reason codes the provider gave that mean "never again for this address".
 TERMINAL_REASONS = frozenset({"compliance_state", "forgotten_email", "invalid_address"})
+# One @, no spaces, a dot in the domain: anything else cannot be delivered and is not sent at all.
+EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 # Provider statuses of a member that is no longer receiving mail.
 INACTIVE_STATUSES = frozenset({"unsubscribed", "cleaned", "archived"})
 
@@ -108,8 +111,11 @@ def plan_member(
     leaving = _leave_reason(contact, audience, target_list_id)
     if leaving:
         return _leave(contact, state, audience, leaving, email)
-    if email is None or "@" not in email:
+    if email is None:
         return MemberPlan(contact.id, Action.SKIP, email, reason="no_email")
+    if not EMAIL_SHAPE.fullmatch(email):
+        return MemberPlan(contact.id, Action.SKIP, email, reason="malformed_email",
+                          detail=f"{contact.email!r} is not an e-mail address")
     if contact.consent.email_invalid:
         return MemberPlan(contact.id, Action.SKIP, email, reason="email_invalid",
                           detail=contact.consent.invalid_reason)
@@ -164,9 +170,9 @@ def _leave(contact: CrmContact, state: MemberStateRow | None, audience: Audience
     if not is_active(state):
         return MemberPlan(contact.id, Action.SKIP, email, reason=reason)
     member_email = state.email or email
-    if reason == "opted_out" or audience.leave_policy is LeavePolicy.UNSUBSCRIBE:
+    if reason == "opted_out" or audience.leave_policy == LeavePolicy.UNSUBSCRIBE:
         return MemberPlan(contact.id, Action.UNSUBSCRIBE, member_email, reason=reason)
-    if audience.leave_policy is LeavePolicy.ARCHIVE:
+    if audience.leave_policy == LeavePolicy.ARCHIVE:
         if state.owned:
             return MemberPlan(contact.id, Action.ARCHIVE, member_email, reason=reason)
         return MemberPlan(contact.id, Action.SKIP, member_email, reason="not_owned",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from sync.cli.context import App, pass_app
+from sync.cli.report import print_push
 from sync.dburl import display_url
 from sync.democrm.generate import create_demo_crm
+from sync.demo_run import run_demo
 from sync.progress import progress
 
 
@@ -30,3 +34,26 @@ def init(app: App, contacts: int, seed: int, crm_url: str | None, replace: bool)
     click.echo(f"Demo CRM ready at {display_url(url)}")
     for name, value in summary.as_rows():
         click.echo(f"  {name:<24} {value:>10,}")
+
+
+@demo.command("run")
+@click.option("--contacts", default=1000, show_default=True, type=click.IntRange(min=1),
+              help="Contacts in the demo CRM, if it has to be created.")
+@click.option("--seed", default=42, show_default=True, help="Same seed, same CRM.")
+@pass_app
+def run(app: App, contacts: int, seed: int) -> None:
+    """Push the demo CRM into a local Mailchimp sandbox (no account needed) and show what happened."""
+    state_path = Path("data") / "demo-state.db"
+    with progress("Pushing the demo CRM", total=0) as report_progress:
+        result = run_demo(app.settings, contacts, seed, state_path, report_progress)
+    click.echo(f"Mailchimp sandbox at {result.base_url} (stopped again; state kept in {state_path})\n")
+    print_push(result.first)
+    click.echo("")
+    click.echo(f"Second push, nothing changed in the CRM: {result.second.written} written, "
+               f"{result.second.requests} requests (reads only: the plan found "
+               f"{result.second.summary.actions['unchanged']} members unchanged).")
+    click.echo(f"\nThe sandbox audience now has {result.members} members, for example:")
+    for member in result.sample:
+        fields = ", ".join(f"{tag}={value!r}" for tag, value in list(member["merge_fields"].items())[:6])
+        click.echo(f"  {member['email_address']} [{member['status']}] {fields}")
+    click.echo("\nTry `crm-sync plan` against your own Mailchimp audience next (see README: Configuration).")

@@ -82,6 +82,10 @@ class SqlCrm:
         """How many contacts ``iter_contacts`` with the same ``list_id`` yields."""
         return ContactReader(self._schema, []).count(self._engine, self._list_key(list_id))
 
+    def shared_emails(self) -> set[str]:
+        """Addresses (trimmed, lower case) shared by several contacts: one provider member stands for them."""
+        return ContactReader(self._schema, []).shared_emails(self._engine)
+
     def target_lists(self) -> list[tuple[str, str]]:
         """(id, name) of every target list, ordered by id."""
         section = self._schema.description.target_lists

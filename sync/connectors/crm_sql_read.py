@@ -189,6 +189,7 @@ class ContactReader:
         contacts, consent = description.contacts, description.contacts.consent
         self._contacts = schema.tables[contacts.table]
         self._id = self._contacts.c[contacts.id]
+        self._email_column = contacts.email
         organisations = schema.tables[description.organisations.table]
         values = schema.tables[description.custom_fields.values.table]
         self._members = schema.tables[description.target_lists.members.table]
@@ -264,6 +265,14 @@ class ContactReader:
             organisation_locked=bool(to_bool(locked)),
             list_ids=frozenset(memberships.get(id_, ())),
         )
+
+    def shared_emails(self, engine: Engine) -> set[str]:
+        """Addresses (trimmed, lower case) that more than one contact has, deleted contacts included."""
+        email = func.lower(func.trim(self._contacts.c[self._email_column]))
+        query = (select(email).where(self._contacts.c[self._email_column].is_not(None))
+                 .group_by(email).having(func.count() > 1))
+        with engine.connect() as connection:
+            return {address for (address,) in connection.execute(query) if address}
 
     def count(self, engine: Engine, list_id: object | None) -> int:
         query = select(func.count()).select_from(self._contacts)

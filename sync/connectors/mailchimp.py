@@ -21,7 +21,6 @@ from sync.mapping.fields import ProviderField
 from sync.settings import MailchimpSettings
 
 MERGE_FIELD_PAGE = 1000  # the API's maximum; its default of 10 silently hides fields
-MEMBER_FIELDS = "id,email_address,status"
 
 
 def subscriber_hash(email: str) -> str:
@@ -104,7 +103,7 @@ class MailchimpAudience:
     def describe(self) -> dict[str, Any]:
         """The audience's name and member count; a missing audience is a configuration error."""
         try:
-            body = self._call(self._client.lists.get_list, self.list_id, fields="id,name,stats.member_count")
+            body = self._call(self._client.lists.get_list, self.list_id, fields=["id", "name", "stats.member_count"])
         except ProviderRejected as error:
             if error.status == 404:
                 raise ConfigError(f"Mailchimp has no audience {self.list_id!r} at {self.base_url}: "
@@ -156,7 +155,7 @@ class MailchimpAudience:
     def tag_segment(self, name: str) -> int:
         """The id of the static segment (tag) called ``name``, created if missing."""
         body = self._call(self._client.lists.list_segments, self.list_id, type="static", count=1000,
-                          fields="segments.id,segments.name")
+                          fields=["segments.id", "segments.name"])
         for segment in body.get("segments", []):
             if segment.get("name") == name:
                 return int(segment["id"])

@@ -19,6 +19,7 @@ from sync.democrm.people import (
     FAKE_DOMAINS,
     FAKE_LOCAL_PARTS,
     INTERNATIONAL_MAIL_DOMAINS,
+    REGIONS,
     LOCALES,
     Locale,
     ascii_slug,
@@ -161,7 +162,7 @@ class DemoFactory:
             "last_name": last,
             "email": previous["email"] if household else self._email(contact_id, first, last, locale, organisation),
             "phone": fill_template(rng, locale.phone_template) if rng.random() < 0.7 else None,
-            "street": None, "postal_code": None, "city": None,
+            "street": None, "postal_code": None, "city": None, "region": None,
             "country": locale.country,
             "language": pick(locale.languages),
             "birthday": _day(rng, 1940, 2006) if rng.random() < 0.6 else None,
@@ -176,11 +177,12 @@ class DemoFactory:
             "deleted": rng.random() < 0.01,
         }
         if household:
-            row.update(street=previous["street"], postal_code=previous["postal_code"], city=previous["city"])
+            row.update(street=previous["street"], postal_code=previous["postal_code"], city=previous["city"],
+                       region=previous["region"])
         elif rng.random() < 0.85:
             number = str(1 + int(rng.random() * 239)) + pick(("", "", "", "a", "b"))
             row.update(street=locale.street_format.format(street=pick(locale.streets), number=number),
-                       postal_code=fill_template(rng, postal_template), city=city)
+                       postal_code=fill_template(rng, postal_template), city=city, region=REGIONS[city])
         if row["email"] and rng.random() < 0.02:
             row.update(email_invalid=True, email_invalid_reason=pick(INVALID_REASONS))
         self._previous = row

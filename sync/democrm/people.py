@@ -181,3 +181,25 @@ def female_form(last_name: str, country: str) -> str:
     if country == "PL" and last_name.endswith("ki"):
         return last_name[:-1] + "a"
     return last_name
+
+# The region (province, state, Bundesland, …) of each demo city, as real CRMs keep it beside the city.
+REGIONS = {
+    "Amsterdam": "Noord-Holland", "Rotterdam": "Zuid-Holland", "Utrecht": "Utrecht", "Den Haag": "Zuid-Holland",
+    "Groningen": "Groningen", "Eindhoven": "Noord-Brabant", "Zwolle": "Overijssel",
+    "'s-Hertogenbosch": "Noord-Brabant", "Leeuwarden": "Friesland", "Maastricht": "Limburg",
+    "Brussel": "Brussels Hoofdstedelijk Gewest", "Antwerpen": "Antwerpen", "Gent": "Oost-Vlaanderen",
+    "Leuven": "Vlaams-Brabant", "Liège": "Liège", "Brugge": "West-Vlaanderen", "Namur": "Namur",
+    "Berlin": "Berlin", "Hamburg": "Hamburg", "München": "Bayern", "Köln": "Nordrhein-Westfalen",
+    "Düsseldorf": "Nordrhein-Westfalen", "Leipzig": "Sachsen", "Münster": "Nordrhein-Westfalen",
+    "Nürnberg": "Bayern", "Paris": "Île-de-France", "Lyon": "Auvergne-Rhône-Alpes",
+    "Marseille": "Provence-Alpes-Côte d'Azur", "Toulouse": "Occitanie", "Nantes": "Pays de la Loire",
+    "Lille": "Hauts-de-France", "Strasbourg": "Grand Est", "Besançon": "Bourgogne-Franche-Comté",
+    "Madrid": "Comunidad de Madrid", "Barcelona": "Cataluña", "Valencia": "Comunitat Valenciana",
+    "Sevilla": "Andalucía", "Bilbao": "País Vasco", "Málaga": "Andalucía", "A Coruña": "Galicia",
+    "Warszawa": "mazowieckie", "Kraków": "małopolskie", "Łódź": "łódzkie", "Wrocław": "dolnośląskie",
+    "Poznań": "wielkopolskie", "Gdańsk": "pomorskie", "Białystok": "podlaskie", "Stockholm": "Stockholms län",
+    "Göteborg": "Västra Götalands län", "Malmö": "Skåne län", "Uppsala": "Uppsala län",
+    "Västerås": "Västmanlands län", "Örebro": "Örebro län", "London": "Greater London",
+    "Manchester": "Greater Manchester", "Bristol": "Bristol", "Leeds": "West Yorkshire", "Cardiff": "Cardiff",
+    "Edinburgh": "City of Edinburgh",
+}

@@ -119,6 +119,7 @@ def crm_tables(custom_fields: tuple[CustomFieldDef, ...] = DEMO_CUSTOM_FIELDS) -
         Column("street", String(200)),
         Column("postal_code", String(20)),
         Column("city", String(100)),
+        Column("region", String(100)),  # province, state, Bundesland, ...
         Column("country", String(2)),
         Column("language", String(5)),
         Column("birthday", Date),

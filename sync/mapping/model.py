@@ -55,7 +55,7 @@ class ProviderFieldType(StrEnum):
 
 MAX_TAG_LENGTH = 10
 ADDRESS_PARTS = ("addr1", "addr2", "city", "state", "zip", "country")
-REQUIRED_ADDRESS_PARTS = ("addr1", "city", "zip")
+REQUIRED_ADDRESS_PARTS = ("addr1", "city", "state", "zip")  # Mailchimp refuses an address without any of them
 CHOICE_TYPES = frozenset({ProviderFieldType.RADIO, ProviderFieldType.DROPDOWN})
 CASE_TYPES = frozenset({ProviderFieldType.TEXT, ProviderFieldType.ZIP})
 DATE_FORMATS_BY_TYPE = {ProviderFieldType.DATE: DATE_FORMATS, ProviderFieldType.BIRTHDAY: BIRTHDAY_FORMATS}

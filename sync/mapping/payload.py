@@ -95,6 +95,6 @@ def _address(source: Mapping[str, str], trim: bool, values: Mapping[str, FieldVa
     if missing:
         raise ConversionError(
             f"incomplete address {parts!r}: {', '.join(missing)} empty; Mailchimp rejects an address without "
-            "addr1, city and zip"
+            "addr1, city, state and zip"
         )
     return parts

@@ -176,3 +176,26 @@ def test_values_are_converted_the_way_crms_store_them():
     assert to_date(datetime(2024, 2, 29, 13, 0)) == date(2024, 2, 29)
     assert to_datetime(datetime(2024, 1, 1, 12)) == datetime(2024, 1, 1, 12, tzinfo=UTC)
     assert to_datetime("2024-01-01 12:00:00") == datetime(2024, 1, 1, 12, tzinfo=UTC)
+
+
+def test_shared_emails_are_found_case_and_space_insensitively(database_url):
+    from sqlalchemy import create_engine, update
+
+    from sync.connectors.crm_sql import open_crm
+    from sync.democrm.generate import create_demo_crm
+    from sync.democrm.schema import crm_tables
+
+    create_demo_crm(database_url, contacts=300, seed=5)
+    with open_crm(database_url) as crm:
+        emails = [contact.email for contact in crm.iter_contacts() if contact.email]
+        expected = {email.strip().lower() for email in emails
+                    if sum(1 for other in emails if other.strip().lower() == email.strip().lower()) > 1}
+        assert crm.shared_emails() == expected and expected
+    engine = create_engine(database_url)
+    contacts = crm_tables().contacts
+    with engine.begin() as connection:
+        connection.execute(update(contacts).where(contacts.c.id == 1).values(email="  Solo.Twin@Ziggo.test "))
+        connection.execute(update(contacts).where(contacts.c.id == 2).values(email="solo.twin@ziggo.test"))
+    engine.dispose()
+    with open_crm(database_url) as crm:
+        assert "solo.twin@ziggo.test" in crm.shared_emails()

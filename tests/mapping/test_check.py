@@ -79,6 +79,7 @@ def test_unknown_sources_in_lists_and_addresses_point_at_the_part(tmp_path):
         "    addr1: street",
         "    city: town",
         "    zip: postal_code",
+        "    state: region",
     )
     assert found == [
         (4, f"{NEWSLETTER}.FULL.source.1", "last_name"),

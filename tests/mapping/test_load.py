@@ -219,7 +219,7 @@ ERROR_CASES = {
     ),
     "misspelt address part": (
         ["ADDRESS:", "  type: address", "  source:", "    addr1: street", "    city: city", "    zipcode: postal_code",
-         "    zip: postal_code"],
+         "    zip: postal_code", "    state: region"],
         (9, f"{NEWSLETTER}.ADDRESS.source.zipcode", "unknown address part", "zip"),
     ),
     "default on a date field": (
@@ -301,7 +301,7 @@ def test_every_problem_in_a_file_is_reported_at_once_in_line_order(tmp_path):
         (11, "audiences.shop.fields.ADDRESS.source.adr1", "addr1"),
         (11, "audiences.shop.fields.ADDRESS.source", None),
     ]
-    assert "an address needs addr1, zip" in problems[-1].message
+    assert "an address needs addr1, state, zip" in problems[-1].message
 
 
 def test_problems_render_as_file_line_key_message_and_suggestion(tmp_path):

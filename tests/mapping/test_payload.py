@@ -31,7 +31,7 @@ def test_shipped_mapping_turns_the_demo_contact_into_provider_values(newsletter)
             "addr1": "Dorpstraat 1",
             "addr2": "",
             "city": "Utrecht",
-            "state": "",
+            "state": "Utrecht",
             "zip": "1234 AB",
             "country": "NL",
         },
@@ -48,7 +48,7 @@ def test_shipped_mapping_turns_the_demo_contact_into_provider_values(newsletter)
 
 
 def test_empty_crm_values_clear_provider_fields_or_take_their_default(newsletter):
-    empty = {name: None for name in ("first_name", "last_name", "street", "postal_code", "city", "country")}
+    empty = {name: None for name in ("first_name", "last_name", "street", "postal_code", "city", "region", "country")}
     payload = build_payload(demo_contact(**empty, lifetime_value=None, birthday=None, loyalty_tier="  "), newsletter)
     assert payload["FNAME"] == payload["LNAME"] == payload["FULLNAME"] == ""
     assert payload["ADDRESS"] == ""
@@ -59,7 +59,7 @@ def test_empty_crm_values_clear_provider_fields_or_take_their_default(newsletter
 
 def test_an_address_with_only_a_country_is_empty(newsletter):
     # The demo CRM has such contacts: Mailchimp cannot take them, and they are no reason to refuse the contact.
-    contact = demo_contact(street=None, city="", postal_code=None, country="ES")
+    contact = demo_contact(street=None, city="", region=None, postal_code=None, country="ES")
     assert build_payload(contact, newsletter)["ADDRESS"] == ""
 
 
@@ -116,7 +116,7 @@ def test_payload_hash_is_sha256_of_canonical_json():
         ({"loyalty_tier": "platinum"}, ["TIER (from loyalty_tier)", "'platinum' has no translation"]),
         ({"member_since": "06-05-2020"}, ["SINCE (from member_since)", "'06-05-2020' is not a date"]),
         ({"birthday": 19800201}, ["BIRTHDAY (from birthday)", "19800201 (int) is not a date"]),
-        ({"postal_code": None}, ["ADDRESS (from street, city, postal_code, country)", "zip (postal_code) empty"]),
+        ({"postal_code": None}, ["ADDRESS (from street, city, region, postal_code, country)", "zip (postal_code) empty"]),
         ({"street": " ", "city": None}, ["ADDRESS", "addr1 (street), city (city) empty"]),
     ],
 )
