@@ -60,8 +60,9 @@ def stream_plans(job: AudienceJob, crm: ContactSource, store: MemberStates
                 continue
             state = states.get(contact.id)
             yield plan_member(contact, state, job.settings, job.mapping, job.target_list_id), state
+    held_states = store.member_states(job.name, [c.id for group in held_back.values() for c in group])
     for group in held_back.values():
-        states = store.member_states(job.name, [contact.id for contact in group])
+        states = {contact.id: held_states[contact.id] for contact in group if contact.id in held_states}
         winner, others = choose_member(group, states, job.settings.consent_field)
         yield plan_member(winner, states.get(winner.id), job.settings, job.mapping, job.target_list_id), \
             states.get(winner.id)
@@ -79,14 +80,23 @@ class PlanSummary:
     fields_to_create: list[str] = field(default_factory=list)
     changes: list[MemberPlan] = field(default_factory=list)
     sample_limit: int = 20
+    records_to_update: int = 0  # skips and merges whose reason the state store does not hold yet
 
-    def add(self, plan: MemberPlan) -> None:
+    def add(self, plan: MemberPlan, state: MemberStateRow | None = None) -> None:
         self.actions[plan.action.value] += 1
+        if plan.action in (Action.SKIP, Action.MERGED) and not records_reason(plan, state):
+            self.records_to_update += 1
         if plan.reason and plan.action in (Action.SKIP, Action.MERGED, *LEAVES):
             self.reasons[plan.reason] += 1
         if plan.action is not Action.UNCHANGED and plan.action is not Action.SKIP and (
                 self.sample_limit == 0 or len(self.changes) < self.sample_limit):
             self.changes.append(plan)
+
+    @property
+    def has_work(self) -> bool:
+        """Whether carrying this plan out would write anything to the provider or the state store."""
+        quiet = (Action.UNCHANGED.value, Action.SKIP.value, Action.MERGED.value)
+        return self.records_to_update > 0 or any(n for action, n in self.actions.items() if action not in quiet)
 
     @property
     def leaving(self) -> int:
@@ -100,6 +110,11 @@ class PlanSummary:
             "merge_fields_to_create": self.fields_to_create,
             "changes": [_change(plan) for plan in self.changes],
         }
+
+
+def records_reason(plan: MemberPlan, state: MemberStateRow | None) -> bool:
+    """Whether the state store already holds this skip's or merge's reason (then nothing is written)."""
+    return state is not None and state.reason_code == plan.reason and state.merged_into == plan.merged_into
 
 
 def _change(plan: MemberPlan) -> dict:

@@ -84,12 +84,15 @@ def push_audience(settings: Settings, name: str, force: bool = False,
             for provider_field in ready.field_plan.to_create:
                 ready.provider.create_merge_field(provider_field)
                 log.info("created merge field %s (%s)", provider_field.tag, provider_field.type)
-            owner_segment = ready.provider.tag_segment(ready.job.settings.ownership_tag) \
-                if summary.actions["create"] else None
-            executor = PushExecutor(ready.job, ready.provider, ready.store, settings.mailchimp.batch_size,
-                                    settings.mailchimp.concurrency, owner_segment)
-            report = executor.run(stream_plans(ready.job, ready.crm, ready.store),
-                                  (lambda done: on_progress(done, total)) if on_progress else None)
+            if summary.has_work:
+                owner_segment = ready.provider.tag_segment(ready.job.settings.ownership_tag) \
+                    if summary.actions["create"] else None
+                executor = PushExecutor(ready.job, ready.provider, ready.store, settings.mailchimp.batch_size,
+                                        settings.mailchimp.concurrency, owner_segment)
+                report = executor.run(stream_plans(ready.job, ready.crm, ready.store),
+                                      (lambda done: on_progress(done, total)) if on_progress else None)
+            else:  # the first pass found nothing to send or record: no second pass
+                report = PushReport(name, summary, requests=ready.provider.requests_made)
         except BaseException as error:
             ready.store.finish_run(run_id, "failed", {}, error=str(error)[:500])
             raise

@@ -13,7 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sync.audience_plan import AudienceJob, PlanSummary, stream_plans
+from sync.audience_plan import AudienceJob, PlanSummary, records_reason, stream_plans
 from sync.connectors.mailchimp import MailchimpAudience, MemberResult, MemberWrite
 from sync.errors import CrmSyncError
 from sync.mapping.fields import FieldPlan
@@ -40,11 +40,13 @@ class PushReport:
     written: int = 0
     rejected: int = 0
     requests: int = 0
+    write_requests: int = 0
     rejections: list[tuple[str, str, str]] = field(default_factory=list)  # contact, reason, detail
 
     def counts(self) -> dict[str, int]:
         counts = dict(self.summary.actions)
-        counts.update(written=self.written, rejected=self.rejected, requests=self.requests)
+        counts.update(written=self.written, rejected=self.rejected, requests=self.requests,
+                      write_requests=self.write_requests)
         return counts
 
 
@@ -67,8 +69,8 @@ def summarise(job: AudienceJob, crm, store: StateStore, field_plan: FieldPlan, s
     """The first pass: what a push would do, without writing anything."""
     summary = PlanSummary(job.name, fields_to_create=[f.tag for f in field_plan.to_create],
                           sample_limit=sample_limit)
-    for count, (plan, _state) in enumerate(stream_plans(job, crm, store), start=1):
-        summary.add(plan)
+    for count, (plan, state) in enumerate(stream_plans(job, crm, store), start=1):
+        summary.add(plan, state)
         if on_progress and count % 1000 == 0:
             on_progress(count)
     return summary
@@ -96,7 +98,7 @@ class PushExecutor:
             self._pool = pool
             self._in_flight: set[Future] = set()
             for count, (plan, state) in enumerate(plans, start=1):
-                self.report.summary.add(plan)
+                self.report.summary.add(plan, state)
                 self._route(plan, state)
                 if on_progress and count % 500 == 0:
                     on_progress(count)
@@ -106,6 +108,7 @@ class PushExecutor:
             self._tag(final=True)
         self._save(self._quiet, force=True)
         self.report.requests = self.provider.requests_made
+        self.report.write_requests = self.provider.write_requests_made
         return self.report
 
     def _route(self, plan: MemberPlan, state: MemberStateRow | None) -> None:
@@ -176,7 +179,7 @@ class PushExecutor:
 
     def _note_quiet(self, plan: MemberPlan, state: MemberStateRow | None) -> None:
         """Skips and merges are recorded only when their reason changed, so a quiet re-run writes nothing."""
-        if state is not None and state.reason_code == plan.reason and state.merged_into == plan.merged_into:
+        if records_reason(plan, state):
             return
         self._quiet.append(MemberOutcome(plan.contact_id, email=None, last_error=plan.detail,
                                          reason_code=plan.reason, merged_into=plan.merged_into))

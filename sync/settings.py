@@ -20,7 +20,7 @@ from pydantic_settings import (
 )
 
 from sync.errors import ConfigError
-from sync.yamlfile import YamlDocument, dotted, read_yaml
+from sync.yamlfile import YamlDocument, dotted, model_keys, read_yaml
 
 ENV_PREFIX = "CRM_SYNC_"
 DEFAULT_CONFIG = Path("config/sync.yaml")
@@ -177,11 +177,5 @@ def describe_errors(error: ValidationError, document: YamlDocument | None, path:
 
 
 def _suggestion(location: tuple) -> str:
-    model: type[BaseModel] = Settings
-    for part in location[:-1]:
-        annotation = model.model_fields.get(str(part))
-        if annotation is None or not isinstance(annotation.annotation, type):
-            return ""
-        model = annotation.annotation
-    close = difflib.get_close_matches(str(location[-1]), list(model.model_fields), n=1)
+    close = difflib.get_close_matches(str(location[-1]), model_keys(Settings, location[:-1]), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""

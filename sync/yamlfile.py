@@ -1,11 +1,12 @@
-"""Read a YAML file and remember where each key stands, so errors can name file and line."""
+"""Read a YAML file and remember where each key stands, so errors can name file, line and the nearest key."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
+from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
@@ -70,3 +71,24 @@ def _plain(node: Any) -> Any:
     if isinstance(node, list):
         return [_plain(value) for value in node]
     return node
+
+
+def model_keys(root: Any, location: tuple | list) -> list[str]:
+    """The keys the pydantic model found at ``location`` under ``root`` accepts (dict keys in the path skipped).
+
+    Used to suggest the nearest valid key for a typo in a YAML file.
+    """
+    annotation: Any = root
+    for part in location:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            info = annotation.model_fields.get(str(part))
+            if info is None:
+                return []
+            annotation = info.annotation
+        elif get_origin(annotation) is dict:
+            annotation = get_args(annotation)[1]
+        else:
+            return []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []

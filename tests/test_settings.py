@@ -76,3 +76,11 @@ def test_bad_yaml_names_the_line(tmp_path):
     config = write(tmp_path / "s.yaml", "crm:\n  url: [unclosed\n")
     with pytest.raises(ConfigError, match=r"s.yaml:\d+: \(yaml\): not valid YAML"):
         load_settings(config)
+
+
+def test_the_shipped_example_settings_file_is_valid():
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "config" / "sync.example.yaml"
+    settings = load_settings(example)
+    assert settings.audiences["newsletter"].leave_policy == "keep"

@@ -9,8 +9,8 @@ import click
 from sync.cli.context import App, pass_app
 from sync.cli.report import print_push
 from sync.dburl import display_url
-from sync.democrm.generate import create_demo_crm
 from sync.demo_run import run_demo
+from sync.democrm.generate import create_demo_crm
 from sync.progress import progress
 
 

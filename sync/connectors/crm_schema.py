@@ -12,7 +12,7 @@ import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -26,7 +26,7 @@ from sqlalchemy import Column, Engine, MetaData, Table, inspect
 
 from sync.errors import Problem, ProblemsFound
 from sync.records import CrmFieldType
-from sync.yamlfile import YamlDocument, dotted, read_yaml
+from sync.yamlfile import YamlDocument, dotted, model_keys, read_yaml
 
 EMBEDDED_SCHEMA = Path(__file__).with_name("schemas") / "embedded.yaml"
 
@@ -221,21 +221,7 @@ def _problem(item: Mapping[str, Any], document: YamlDocument) -> Problem:
 
 
 def _allowed_keys(location: tuple) -> list[str]:
-    """The keys a section at ``location`` accepts, for "did you mean" suggestions."""
-    annotation: Any = SchemaDescription
-    for part in location:
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            info = annotation.model_fields.get(str(part))
-            if info is None:
-                return []
-            annotation = info.annotation
-        elif get_origin(annotation) is dict:
-            annotation = get_args(annotation)[1]
-        else:
-            return []
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
-    return []
+    return model_keys(SchemaDescription, location)
 
 
 @dataclass(frozen=True)

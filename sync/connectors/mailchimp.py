@@ -91,12 +91,15 @@ class MailchimpAudience:
         self._retrying = retrying(max_seconds=max(60.0, settings.timeout_seconds * 3))
         self._counter_lock = threading.Lock()
         self.requests_made = 0
+        self.write_requests_made = 0
 
     def _call(self, operation, *args: Any, **kwargs: Any) -> dict[str, Any]:
         for attempt in self._retrying:
             with attempt:
                 with self._counter_lock:
                     self.requests_made += 1
+                    if not operation.__name__.startswith(("get", "list")):
+                        self.write_requests_made += 1
                 return call(operation, *args, **kwargs)
         raise AssertionError("unreachable")  # pragma: no cover
 

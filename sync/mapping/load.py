@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -20,6 +20,7 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 from sync.errors import ConfigError, Problem, ProblemsFound
 from sync.mapping.model import MappingFile, Violation, closest, nearest_line
 from sync.mapping.transforms import to_text
+from sync.yamlfile import model_keys
 
 ROOT_KEY = "(file)"
 _QUOTED = re.compile(r"'([^']*)'")
@@ -175,18 +176,5 @@ def _describe_value(value: Any) -> str:
 
 
 def _allowed_keys(loc: list[str]) -> list[str]:
-    """The option names of the model found at ``loc`` (dictionary keys in the path are skipped)."""
-    annotation: Any = MappingFile
-    for part in loc:
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = annotation.model_fields.get(part)
-            if field is None:
-                return []
-            annotation = field.annotation
-        elif get_origin(annotation) is dict:
-            annotation = get_args(annotation)[1]
-        else:
-            return []
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
-    return []
+    """The option names of the model found at ``loc``."""
+    return model_keys(MappingFile, loc)
