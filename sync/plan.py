@@ -11,8 +11,9 @@ Consent rules, in order (the first that applies decides):
    that was never pushed is skipped with the reason.
 2. No usable e-mail address, or an address the CRM marks invalid: skipped with the reason.
 3. The provider refused the address for good before (compliance state, permanently deleted, fake):
-   skipped with that reason, never retried; with ``reoptin`` on, a compliance-state member with CRM
-   consent is asked to re-opt-in (status ``pending``).
+   skipped with that reason, never retried. A member who unsubscribed or was cleaned in the provider is
+   skipped too; with ``reoptin`` on, an unsubscribed member whose CRM consent is given is asked once to
+   re-opt-in (status ``pending``: Mailchimp mails them a confirmation).
 4. Otherwise the member is created (``status_if_new`` from the CRM consent; ``status`` is never sent
    for an existing member), moved to a new address, updated, or left unchanged by payload hash.
 """
@@ -50,6 +51,8 @@ WRITES = frozenset({Action.CREATE, Action.UPDATE, Action.CHANGE_EMAIL, Action.RE
 LEAVES = frozenset({Action.UNSUBSCRIBE, Action.ARCHIVE})
 # Reason codes the provider gave that mean "never again for this address".
 TERMINAL_REASONS = frozenset({"compliance_state", "forgotten_email", "invalid_address"})
+# Recorded once a re-opt-in mail was asked for, so it is never asked again (it mails the person each time).
+REOPTIN_ASKED = "reoptin_requested"
 # One @, no spaces, a dot in the domain: anything else cannot be delivered and is not sent at all.
 EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 # Provider statuses of a member that is no longer receiving mail.
@@ -125,10 +128,10 @@ def plan_member(
         return MemberPlan(contact.id, Action.SKIP, email, reason=error.reason_code, detail=error.detail)
     digest = payload_hash({"email": email, "merge_fields": merge_fields})
     if state is not None and state.reason_code in TERMINAL_REASONS:
-        if audience.reoptin and state.reason_code == "compliance_state":
-            return MemberPlan(contact.id, Action.REOPTIN, email, merge_fields, digest, reason="compliance_state")
         return MemberPlan(contact.id, Action.SKIP, email, reason=state.reason_code, detail=state.last_error)
     if state is not None and state.provider_status in ("unsubscribed", "cleaned"):
+        if audience.reoptin and state.provider_status == "unsubscribed" and state.reason_code != REOPTIN_ASKED:
+            return MemberPlan(contact.id, Action.REOPTIN, email, merge_fields, digest, reason=REOPTIN_ASKED)
         return MemberPlan(contact.id, Action.SKIP, email, reason=f"{state.provider_status}_in_provider",
                           detail="only the person can subscribe again; crm-sync never re-subscribes")
     if state is None or state.provider_id is None or state.provider_status == "archived":

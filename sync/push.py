@@ -175,7 +175,8 @@ class PushExecutor:
             self._to_tag.append(result.email)
         return MemberOutcome(plan.contact_id, email=plan.email, provider_id=result.provider_id,
                              payload_hash=plan.payload_hash, payload=dict(plan.merge_fields or {}),
-                             provider_status=result.status, owned=owned, pushed_at=now)
+                             provider_status=result.status, owned=owned, pushed_at=now,
+                             reason_code=plan.reason if plan.action is Action.REOPTIN else None)
 
     def _note_quiet(self, plan: MemberPlan, state: MemberStateRow | None) -> None:
         """Skips and merges are recorded only when their reason changed, so a quiet re-run writes nothing."""

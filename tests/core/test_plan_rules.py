@@ -69,11 +69,15 @@ def test_leave_policies_and_ownership():
     assert plan_member(contact(), state(), AUDIENCE, MAPPING, target_list_id="7").reason == "kept_not_in_target_list"
 
 
-def test_reoptin_only_when_asked():
-    compliance = state(reason_code="compliance_state")
-    assert plan_member(contact(), compliance, AUDIENCE, MAPPING).action is Action.SKIP
+def test_reoptin_only_when_asked_and_only_once():
+    unsubscribed = state(provider_status="unsubscribed")
+    assert plan_member(contact(), unsubscribed, AUDIENCE, MAPPING).action is Action.SKIP
     asked = AUDIENCE.model_copy(update={"reoptin": True})
-    assert plan_member(contact(), compliance, asked, MAPPING).action is Action.REOPTIN
+    assert plan_member(contact(), unsubscribed, asked, MAPPING).action is Action.REOPTIN
+    already = state(provider_status="unsubscribed", reason_code="reoptin_requested")
+    assert plan_member(contact(), already, asked, MAPPING).action is Action.SKIP
+    assert plan_member(contact(), state(provider_status="cleaned"), asked, MAPPING).action is Action.SKIP
+    assert plan_member(contact(), state(reason_code="compliance_state"), asked, MAPPING).action is Action.SKIP
 
 
 def test_update_lists_the_fields_that_change():

@@ -147,3 +147,21 @@ def test_a_type_conflict_with_an_existing_field_is_a_clear_error(world):
     with pytest.raises(ConfigError, match="merge field TIER is of type text in Mailchimp but the mapping says dropdown"):
         push_audience(world.settings, "newsletter")
     assert world.writes() == 0
+
+
+def test_reoptin_asks_an_unsubscribed_member_once_and_only_when_enabled(world):
+    push_audience(world.settings, "newsletter")
+    row, email = pushed_contact(world)
+    world.sandbox.unsubscribe(world.list_id, email)
+    world.edit_contact(row["id"], first_name="Learns-Status")
+    push_audience(world.settings, "newsletter")  # the update's answer tells us the member unsubscribed
+    assert world.state(row["id"]).provider_status == "unsubscribed"
+    world.sandbox.reset_traffic()
+    assert push_audience(world.settings, "newsletter").summary.reasons["unsubscribed_in_provider"] == 1
+    assert world.writes() == 0
+    asked = push_audience(world.with_audience(reoptin=True), "newsletter")
+    assert asked.summary.actions["reoptin"] == 1
+    assert world.members()[email]["status"] == "pending"
+    world.sandbox.reset_traffic()
+    push_audience(world.with_audience(reoptin=True), "newsletter")
+    assert world.writes() == 0  # never a second confirmation mail
