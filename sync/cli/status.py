@@ -27,7 +27,7 @@ def status(app: App, limit: int, as_json: bool) -> None:
         click.echo(json.dumps([run.as_dict() for run in runs], indent=2, default=str))
         return
     if not runs:
-        click.echo("No runs yet. Start one with `crm-sync run` (or try `crm-sync demo run`).")
+        click.echo("No runs yet. Start one with `crm-sync push` or `crm-sync run`.")
         return
     table = Table("run", "kind", "audience", "started (UTC)", "duration", "outcome", "counts")
     for run in runs:
