@@ -6,13 +6,16 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sync.audience_plan import AudienceJob, PlanSummary, stream_plans
 from sync.connectors.crm_sql import SqlCrm, open_crm
 from sync.connectors.mailchimp import MailchimpAudience
+from sync.connectors.mailchimp_reports import MailchimpReports
 from sync.errors import ConfigError
 from sync.mapping.fields import FieldPlan, plan_merge_fields
 from sync.mapping.load import load_mapping
+from sync.pull import Checkpoint, EventImporter, Puller, PullReport, pull_window_start
 from sync.push import PushExecutor, PushReport, check_threshold, summarise
 from sync.settings import Settings
 from sync.state.store import StateStore, open_state
@@ -98,6 +101,31 @@ def push_audience(settings: Settings, name: str, force: bool = False,
             raise
         outcome = "partial" if report.rejected else "ok"
         ready.store.finish_run(run_id, outcome, report.counts())
+        return report
+
+
+def pull_audience(settings: Settings, name: str, since: datetime | None = None,
+                  checkpoint: Checkpoint | None = None) -> PullReport:
+    """Pull one audience's engagement into the CRM's history and flags (see sync/pull.py)."""
+    audience = settings.audiences[name]
+    with open_crm(settings.crm.url.get_secret_value(), settings.crm.schema_file) as crm, \
+            open_state(settings.state.url.get_secret_value()) as store:
+        provider = MailchimpAudience(settings.mailchimp, audience.audience_id)
+        provider.describe()
+        run_start = datetime.now(UTC).replace(microsecond=0)
+        run_id = store.start_run("pull", name)
+        report = PullReport(name)
+        importer = EventImporter(name, crm, store, report, audience.history == "event", run_id,
+                                 checkpoint or (lambda point: None))
+        reports = MailchimpReports(provider, name, settings.mailchimp.report_page_size)
+        try:
+            Puller(importer, reports, run_start, pull_window_start(run_start, audience.pull_window_days, since)).run()
+        except BaseException as error:
+            report.requests = provider.requests_made
+            store.finish_run(run_id, "failed", report.counts(), error=str(error)[:500])
+            raise
+        report.requests = provider.requests_made
+        store.finish_run(run_id, "ok", report.counts())
         return report
 
 

@@ -85,7 +85,7 @@ class ActivityRecord:
 
 @dataclass(frozen=True, slots=True)
 class ContactFlags:
-    """Flag changes for one contact. None leaves a flag as it is."""
+    """Flag changes for one contact. None leaves a flag as it is; an address already invalid keeps its first reason."""
 
     contact_id: str
     email_opt_out: bool | None = None

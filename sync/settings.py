@@ -82,6 +82,10 @@ class AudienceSettings(_Section):
     )
     ownership_tag: str = Field("crm-sync", min_length=1, max_length=100,
                                description="Tag marking members this connector added; only they are archived.")
+    pull_window_days: int = Field(30, ge=1, le=3650,
+                                  description="Pull engagement of campaigns sent in this many past days.")
+    history: Literal["campaign", "event"] = Field(
+        "campaign", description="CRM history: one entry per contact per campaign, or one per event.")
 
 
 class MailchimpSettings(_Section):
@@ -94,6 +98,8 @@ class MailchimpSettings(_Section):
     concurrency: int = Field(9, ge=1, le=10, description="Requests in flight; Mailchimp refuses more than 10.")
     batch_size: int = Field(500, ge=1, le=500, description="Members per batch request (Mailchimp's maximum: 500).")
     timeout_seconds: float = Field(120, gt=0, description="Per-request timeout.")
+    report_page_size: int = Field(500, ge=1, le=1000,
+                                  description="Rows per report page (1000 is the maximum; heavy reports time out).")
 
 
 class Settings(BaseSettings):

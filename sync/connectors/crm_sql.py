@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from sync.connectors import crm_sql_write
+from sync.connectors import crm_sql_lookup, crm_sql_write
 from sync.connectors.crm_schema import (
     SchemaDescription,
     bind_schema,
@@ -85,6 +85,18 @@ class SqlCrm:
     def shared_emails(self) -> set[str]:
         """Addresses (trimmed, lower case) shared by several contacts: one provider member stands for them."""
         return ContactReader(self._schema, []).shared_emails(self._engine)
+
+    def contacts_by_email(self, emails: Iterable[str]) -> dict[str, list[str]]:
+        """Live contact ids per address (trimmed, lower case)."""
+        return crm_sql_lookup.contacts_by_email(self._engine, self._schema, emails)
+
+    def activities_by_key(self, keys: Iterable[str]) -> dict[str, tuple[dict, datetime, datetime]]:
+        """(details, first_at, last_at) of existing history entries, by external key."""
+        return crm_sql_lookup.activities_by_key(self._engine, self._schema, keys)
+
+    def contact_owners(self, contact_ids: Iterable[str]) -> dict[str, tuple[str | None, str]]:
+        """Per contact: its organisation id and display name."""
+        return crm_sql_lookup.contact_owners(self._engine, self._schema, contact_ids)
 
     def target_lists(self) -> list[tuple[str, str]]:
         """(id, name) of every target list, ordered by id."""

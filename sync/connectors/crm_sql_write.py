@@ -183,6 +183,8 @@ def _apply(flag: ContactFlags, old: tuple[bool, bool, str | None], reason_column
     invalid = old[1] if flag.email_invalid is None else flag.email_invalid
     if not invalid:
         reason = None
+    elif old[1] and old[2]:
+        reason = old[2]  # already invalid with a reason: the first cause is the informative one
     elif flag.invalid_reason is not None:
         reason = _fit(flag.invalid_reason, reason_column)
     else:

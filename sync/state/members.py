@@ -94,6 +94,16 @@ def member_states(conn: Connection, audience: str, contact_ids: Iterable[str]) -
     return found
 
 
+def contacts_by_provider_id(conn: Connection, audience: str, provider_ids: Iterable[str]) -> dict[str, str]:
+    """The contact each provider member id stands for in ``audience`` (members pushed by crm-sync)."""
+    found: dict[str, str] = {}
+    for chunk in chunked(provider_ids):
+        rows = conn.execute(select(MEMBERS.c.provider_id, MEMBERS.c.contact_id)
+                            .where(MEMBERS.c.audience == audience, MEMBERS.c.provider_id.in_(chunk)))
+        found.update((provider_id, contact_id) for provider_id, contact_id in rows)
+    return found
+
+
 def member_state_page(conn: Connection, audience: str, after: str | None, limit: int) -> list[MemberStateRow]:
     """Up to ``limit`` members of ``audience`` in contact-id order, starting after ``after``."""
     query = select(MEMBERS).where(MEMBERS.c.audience == audience)

@@ -64,6 +64,11 @@ class StateTransaction:
         with translate_errors(self._url, "reading member state"):
             return members.member_states(self._conn, audience, contact_ids)
 
+    def contacts_by_provider_id(self, audience: str, provider_ids: Iterable[str]) -> dict[str, str]:
+        """The contact id each provider member id stands for in ``audience``."""
+        with translate_errors(self._url, "reading member state"):
+            return members.contacts_by_provider_id(self._conn, audience, provider_ids)
+
     def save_member_outcomes(self, audience: str, outcomes: Iterable[MemberOutcome]) -> int:
         """Upsert one member-state row per outcome (see ``MemberOutcome``); returns how many were written."""
         with translate_errors(self._url, "writing member state"):
@@ -134,6 +139,11 @@ class StateStore:
         """Stored state of the given contacts in ``audience`` (one query per 500 ids)."""
         with self.transaction() as tx:
             return tx.member_states(audience, contact_ids)
+
+    def contacts_by_provider_id(self, audience: str, provider_ids: Iterable[str]) -> dict[str, str]:
+        """The contact id each provider member id stands for in ``audience``."""
+        with self.transaction() as tx:
+            return tx.contacts_by_provider_id(audience, provider_ids)
 
     def save_member_outcomes(self, audience: str, outcomes: Iterable[MemberOutcome]) -> int:
         """Upsert member state, committing every 500 outcomes, so ``outcomes`` may be a long stream."""

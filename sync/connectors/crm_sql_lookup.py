@@ -1,0 +1,76 @@
+"""Look-ups the engagement pull needs: contacts by e-mail, existing history entries, contact owners."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from sync.connectors.crm_schema import BoundSchema
+from sync.connectors.crm_sql_read import as_utc, key_value
+
+CHUNK = 500
+
+
+def _chunks(items: Iterable, size: int = CHUNK) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def contacts_by_email(engine: Engine, schema: BoundSchema, emails: Iterable[str]) -> dict[str, list[str]]:
+    """Live contact ids per address (trimmed, lower case), in id order; deleted contacts are left out."""
+    contacts = schema.description.contacts
+    table = schema.tables[contacts.table]
+    email = func.lower(func.trim(table.c[contacts.email]))
+    found: dict[str, list[str]] = defaultdict(list)
+    with engine.connect() as connection:
+        for chunk in _chunks({address.strip().lower() for address in emails}):
+            query = (select(email, table.c[contacts.id]).where(email.in_(chunk))
+                     .where(table.c[contacts.deleted].is_not(True)).order_by(table.c[contacts.id]))
+            for address, contact_id in connection.execute(query):
+                found[address].append(str(contact_id))
+    return dict(found)
+
+
+def activities_by_key(engine: Engine, schema: BoundSchema, keys: Iterable[str]
+                      ) -> dict[str, tuple[dict[str, Any], datetime, datetime]]:
+    """(details, first_at, last_at) of the history entries that exist for these external keys."""
+    section = schema.description.activities
+    table = schema.tables[section.table]
+    c = table.c
+    found = {}
+    with engine.connect() as connection:
+        for chunk in _chunks(set(keys)):
+            query = select(c[section.external_key], c[section.details], c[section.first_at], c[section.last_at])
+            for key, details, first_at, last_at in connection.execute(query.where(c[section.external_key].in_(chunk))):
+                found[key] = (json.loads(details) if details else {}, as_utc(first_at), as_utc(last_at))
+    return found
+
+
+def contact_owners(engine: Engine, schema: BoundSchema, contact_ids: Iterable[str]
+                   ) -> dict[str, tuple[str | None, str]]:
+    """Per contact id: its organisation id (or None) and a display name (first and last name)."""
+    contacts = schema.description.contacts
+    table = schema.tables[contacts.table]
+    fields = dict((name, spec) for name, _, spec in schema.description.standard_fields())
+    names = [table.c[fields[name].column] for name in ("first_name", "last_name") if name in fields]
+    id_column = table.c[contacts.id]
+    owners = {}
+    with engine.connect() as connection:
+        for chunk in _chunks(set(contact_ids)):
+            ids = [key_value(id_column, contact_id, "contact id") for contact_id in chunk]
+            query = select(id_column, table.c[contacts.organisation_id], *names).where(id_column.in_(ids))
+            for contact_id, organisation_id, *parts in connection.execute(query):
+                owners[str(contact_id)] = (None if organisation_id is None else str(organisation_id),
+                                           " ".join(part for part in parts if part))
+    return owners

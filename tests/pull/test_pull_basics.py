@@ -1,0 +1,72 @@
+"""Pulling engagement back: campaign entries, bounces, unsubscribes, flags, and a re-pull importing nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sync.jobs import pull_audience, push_audience
+from tests.pull.history import flags, history
+from tests.push.world import eligible
+
+
+def engaged_world(world):
+    """Push, send a campaign, and have a few members open, click, bounce and unsubscribe."""
+    push_audience(world.settings, "newsletter")
+    members = world.members()
+    rows = [r for r in world.contacts() if eligible(r) and r["email"].strip().lower() in members]
+    sent = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=5)
+    campaign = world.sandbox.send_campaign(world.list_id, "Newsletter May", send_time=sent)
+    opener, clicker, bouncer, leaver = (r["email"].strip().lower() for r in rows[:4])
+    for minutes in (5, 6, 7):
+        world.sandbox.record_open(campaign, opener, at=sent + timedelta(minutes=minutes))
+    world.sandbox.record_click(campaign, clicker, "https://shop.test/sale", at=sent + timedelta(minutes=9))
+    world.sandbox.record_click(campaign, clicker, "https://shop.test/new", at=sent + timedelta(minutes=9))
+    world.sandbox.record_bounce(campaign, bouncer, kind="hard", at=sent + timedelta(minutes=1))
+    world.sandbox.record_unsubscribe(campaign, leaver, reason="Too many e-mails", at=sent + timedelta(minutes=30))
+    return campaign, rows[:4]
+
+
+def test_pull_writes_campaign_entries_and_flags(world):
+    campaign, (opener, clicker, bouncer, leaver) = engaged_world(world)
+    report = pull_audience(world.settings, "newsletter")
+    entries = {row[0]: row for row in history(world.crm_url)}
+    opened = entries[f"mailchimp:newsletter:{campaign}:contact:{opener['id']}"]
+    assert opened[4] == "Newsletter May: delivered, opened 3 times"
+    clicked = entries[f"mailchimp:newsletter:{campaign}:contact:{clicker['id']}"]
+    assert "clicked 2 links" in clicked[4] and "https://shop.test/sale" in clicked[5]
+    bounced = [row for row in entries.values() if row[1] == bouncer["id"] and row[3] == "email_bounce"]
+    assert len(bounced) == 1 and bounced[0][4].startswith("Hard bounce")
+    left = [row for row in entries.values() if row[1] == leaver["id"] and row[3] == "email_unsubscribe"]
+    assert len(left) == 1 and "Too many e-mails" in left[0][5]
+    crm_flags = flags(world.crm_url)
+    assert crm_flags[leaver["id"]][0] is True
+    assert crm_flags[bouncer["id"]][1] is True and "hard bounce" in crm_flags[bouncer["id"]][2]
+    assert crm_flags[opener["id"]][:2] == (False, False)
+    assert report.events_imported > 0 and report.unmatched == 0
+
+
+def test_a_re_pull_imports_nothing_and_changes_nothing(world):
+    engaged_world(world)
+    pull_audience(world.settings, "newsletter")
+    before = history(world.crm_url)
+    again = pull_audience(world.settings, "newsletter")
+    assert again.events_imported == 0 and again.entries_written == 0
+    assert history(world.crm_url) == before
+
+
+def test_flags_written_by_the_pull_do_not_make_the_push_send_them_back(world):
+    engaged_world(world)
+    pull_audience(world.settings, "newsletter")
+    world.sandbox.reset_traffic()
+    report = push_audience(world.settings, "newsletter")
+    assert world.writes() == 0, report.summary.actions
+    assert report.summary.actions.get("unsubscribe", 0) == 0
+
+
+def test_new_events_update_the_campaign_entry_in_place(world):
+    campaign, (opener, *_rest) = engaged_world(world)
+    pull_audience(world.settings, "newsletter")
+    world.sandbox.record_open(campaign, opener["email"].strip().lower(), at=datetime.now(UTC) - timedelta(minutes=1))
+    pull_audience(world.settings, "newsletter")
+    entries = [row for row in history(world.crm_url) if row[0].endswith(f"contact:{opener['id']}")]
+    assert len(entries) == 1 and entries[0][4] == "Newsletter May: delivered, opened 4 times"
