@@ -73,6 +73,7 @@ class EventImporter:
         crm_contacts = self.crm.contacts_by_email({e.email for e in fresh})
         records, flags, statuses, ledger = self._changes(fresh, member_contacts, crm_contacts)
         self.report.entries_written += self.crm.write_activities(records)
+        self.checkpoint("activities_written")
         self.report.flags_changed += self.crm.set_flags(flags)
         self.checkpoint("crm_written")
         with self.store.transaction() as tx:

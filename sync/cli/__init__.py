@@ -5,7 +5,7 @@ from __future__ import annotations
 from sync.cli import db, demo, mapping, push, status
 from sync.cli.app import cli, run
 
-for _verb in (db.db, demo.demo, mapping.mapping, push.plan, push.push, push.run, status.status):
+for _verb in (db.db, demo.demo, mapping.mapping, push.plan, push.push, push.pull, push.run, status.status):
     cli.add_command(_verb)
 
 

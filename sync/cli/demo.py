@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from sync.cli.context import App, pass_app
-from sync.cli.report import print_push
+from sync.cli.report import print_pull, print_push
 from sync.dburl import display_url
 from sync.demo_run import run_demo
 from sync.democrm.generate import create_demo_crm
@@ -38,15 +38,16 @@ def init(app: App, contacts: int, seed: int, crm_url: str | None, replace: bool)
 
 @demo.command("run")
 @click.option("--contacts", default=1000, show_default=True, type=click.IntRange(min=1),
-              help="Contacts in the demo CRM, if it has to be created.")
+              help="Contacts in the demo CRM.")
 @click.option("--seed", default=42, show_default=True, help="Same seed, same CRM.")
 @pass_app
 def run(app: App, contacts: int, seed: int) -> None:
-    """Push the demo CRM into a local Mailchimp sandbox (no account needed) and show what happened."""
-    state_path = Path("data") / "demo-state.db"
+    """Push a fresh demo CRM into a local Mailchimp sandbox, pull engagement back, show what happened."""
+    folder = Path("data")
     with progress("Pushing the demo CRM", total=0) as report_progress:
-        result = run_demo(app.settings, contacts, seed, state_path, report_progress)
-    click.echo(f"Mailchimp sandbox at {result.base_url} (stopped again; state kept in {state_path})\n")
+        result = run_demo(app.settings, contacts, seed, folder, report_progress)
+    click.echo(f"Mailchimp sandbox at {result.base_url} (stopped again); demo CRM and state kept in "
+               f"{folder}/demo-crm.db and {folder}/demo-state.db\n")
     print_push(result.first)
     click.echo("")
     click.echo(f"Second push, nothing changed in the CRM: {result.second.written} written, "
@@ -56,4 +57,11 @@ def run(app: App, contacts: int, seed: int) -> None:
     for member in result.sample:
         fields = ", ".join(f"{tag}={value!r}" for tag, value in list(member["merge_fields"].items())[:6])
         click.echo(f"  {member['email_address']} [{member['status']}] {fields}")
+    click.echo("\nTwo campaigns were sent in the sandbox and members opened, clicked, bounced and unsubscribed.")
+    print_pull(result.pulled)
+    click.echo(f"\nWhat a CRM user now sees on contact {result.contact}:")
+    for kind, subject, body, when in result.history:
+        click.echo(f"  {when:%Y-%m-%d %H:%M}  [{kind}] {subject}")
+        for line in body.splitlines()[1:]:
+            click.echo(f"                    {line}")
     click.echo("\nTry `crm-sync plan` against your own Mailchimp audience next (see README: Configuration).")

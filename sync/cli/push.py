@@ -1,16 +1,17 @@
-"""`crm-sync plan`, `crm-sync push` and `crm-sync run`: keep the provider audiences equal to the CRM."""
+"""`crm-sync plan`, `push`, `pull` and `run`: keep the provider audiences and the CRM in step."""
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 
 import click
 
 from sync.cli.context import App, pass_app
-from sync.cli.report import print_plan, print_push
+from sync.cli.report import print_plan, print_pull, print_push
 from sync.errors import EXIT_OK, EXIT_RECORDS_REJECTED
-from sync.jobs import audience_names, plan_audience, push_audience
+from sync.jobs import audience_names, plan_audience, pull_audience, push_audience
 from sync.progress import progress
 
 audience_option = click.option("--audience", default=None, help="Only this configured audience.")
@@ -44,11 +45,25 @@ def push(app: App, audience: str | None, force: bool) -> None:
 
 @click.command()
 @audience_option
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Backfill: campaigns sent since this date (default: the audience's pull_window_days).")
+@pass_app
+def pull(app: App, audience: str | None, since: datetime | None) -> None:
+    """Pull opens, clicks, bounces and unsubscribes into the CRM's history and flags."""
+    for name in audience_names(app.settings, audience):
+        print_pull(pull_audience(app.settings, name, since=since.replace(tzinfo=UTC) if since else None))
+
+
+@click.command()
+@audience_option
 @click.option("--force", is_flag=True, help="Go ahead even above the unsubscribe/archive safety threshold.")
 @pass_app
 def run(app: App, audience: str | None, force: bool) -> None:
-    """What the scheduler calls: push (the engagement pull is not built yet)."""
-    sys.exit(_push_all(app, audience, force))
+    """What the scheduler calls: push, then pull."""
+    exit_code = _push_all(app, audience, force)
+    for name in audience_names(app.settings, audience):
+        print_pull(pull_audience(app.settings, name))
+    sys.exit(exit_code)
 
 
 def _push_all(app: App, audience: str | None, force: bool) -> int:

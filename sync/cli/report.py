@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from sync.audience_plan import PlanSummary
+from sync.pull import PullReport
 from sync.push import PushReport
 
 ACTION_ORDER = ("create", "update", "change_email", "reoptin", "unchanged", "unsubscribe", "archive", "merged", "skip")
@@ -33,6 +34,14 @@ def print_push(report: PushReport) -> None:
         click.echo(f"    rejected contact {contact_id}: {reason}: {detail}")
     if len(report.rejections) > 20:
         click.echo(f"    … and {len(report.rejections) - 20} more (see `crm-sync status`)")
+
+
+def print_pull(report: PullReport) -> None:
+    """The run summary of one audience's pull."""
+    click.echo(f"Audience {report.audience}: pulled {report.campaigns} campaign(s); {report.events_read} events "
+               f"read, {report.events_imported} new, {report.entries_written} history entries written, "
+               f"{report.flags_changed} contacts' flags changed, {report.unmatched} events for unknown "
+               f"addresses, {report.requests} requests")
 
 
 def _print_counts(summary: PlanSummary) -> None:

@@ -98,6 +98,10 @@ class SqlCrm:
         """Per contact: its organisation id and display name."""
         return crm_sql_lookup.contact_owners(self._engine, self._schema, contact_ids)
 
+    def history_of(self, contact_id: str) -> list[tuple[str, str, str, datetime]]:
+        """(kind, subject, body, last time) of one contact's history entries, newest first."""
+        return crm_sql_lookup.history_of(self._engine, self._schema, contact_id)
+
     def target_lists(self) -> list[tuple[str, str]]:
         """(id, name) of every target list, ordered by id."""
         section = self._schema.description.target_lists

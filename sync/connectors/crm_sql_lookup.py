@@ -74,3 +74,16 @@ def contact_owners(engine: Engine, schema: BoundSchema, contact_ids: Iterable[st
                 owners[str(contact_id)] = (None if organisation_id is None else str(organisation_id),
                                            " ".join(part for part in parts if part))
     return owners
+
+
+def history_of(engine: Engine, schema: BoundSchema, contact_id: str) -> list[tuple[str, str, str, datetime]]:
+    """(kind, subject, body, last_at) of a contact's history entries, newest first: what a CRM user sees."""
+    section = schema.description.activities
+    table = schema.tables[section.table]
+    c = table.c
+    contacts = schema.tables[schema.description.contacts.table].c[schema.description.contacts.id]
+    query = (select(c[section.kind], c[section.subject], c[section.body], c[section.last_at])
+             .where(c[section.contact_id] == key_value(contacts, contact_id, "contact id"))
+             .order_by(c[section.last_at].desc(), c[section.external_key]))
+    with engine.connect() as connection:
+        return [(kind, subject, body, as_utc(last_at)) for kind, subject, body, last_at in connection.execute(query)]

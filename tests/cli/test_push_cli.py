@@ -47,8 +47,9 @@ def test_plan_json_then_push_then_a_quiet_rerun(setup):
     assert sandbox.member_count(list_id) == summary["actions"]["create"] - pushed.out.count("rejected contact ")
     again = crm_sync("run", cwd=project, env=env)
     assert again.code == EXIT_OK and "written 0, rejected 0" in again.out
+    assert "Audience newsletter: pulled 0 campaign(s)" in again.out
     status = json.loads(crm_sync("status", "--json", cwd=project, env=env).out)
-    assert [run["outcome"] for run in status] == ["ok", "partial"]
+    assert [(run["kind"], run["outcome"]) for run in status] == [("pull", "ok"), ("push", "ok"), ("push", "partial")]
 
 
 def test_no_audience_configured_is_a_clear_error(setup):
@@ -71,3 +72,5 @@ def test_demo_run_pushes_the_demo_crm_into_the_sandbox(tmp_path):
     assert result.code == EXIT_OK, result.err
     assert "Audience newsletter: pushed" in result.out
     assert "Second push, nothing changed in the CRM: 0 written" in result.out
+    assert "pulled 2 campaign(s)" in result.out and "What a CRM user now sees on contact" in result.out
+    assert "Newsletter May: delivered, opened" in result.out
