@@ -70,3 +70,40 @@ def test_new_events_update_the_campaign_entry_in_place(world):
     pull_audience(world.settings, "newsletter")
     entries = [row for row in history(world.crm_url) if row[0].endswith(f"contact:{opener['id']}")]
     assert len(entries) == 1 and entries[0][4] == "Newsletter May: delivered, opened 4 times"
+
+
+def test_organisations_get_one_entry_per_campaign_listing_their_contacts(world):
+    campaign, _ = engaged_world(world)
+    pull_audience(world.settings, "newsletter")
+    members = world.members()
+    by_org = {}
+    for row in world.contacts():
+        if row["organisation_id"] and (row["email"] or "").strip().lower() in members:
+            by_org.setdefault(row["organisation_id"], []).append(row)
+    assert by_org
+    entries = {row[0]: row for row in history(world.crm_url)}
+    organisation_id, contacts = next(iter(by_org.items()))
+    entry = entries[f"mailchimp:newsletter:{campaign}:organisation:{organisation_id}"]
+    assert entry[2] == organisation_id and entry[4] == f"Newsletter May: sent to {len(contacts)} contact(s)"
+    assert all(contact["last_name"] in entry[5] for contact in contacts)
+
+
+def test_an_unsubscribe_outside_any_campaign_is_honoured(world):
+    push_audience(world.settings, "newsletter")
+    members = world.members()
+    row = next(r for r in world.contacts() if eligible(r) and r["email"].strip().lower() in members)
+    world.sandbox.unsubscribe(world.list_id, row["email"].strip().lower(), reason="Via the preference centre")
+    report = pull_audience(world.settings, "newsletter")
+    assert report.campaigns == 0 and report.events_imported == 1
+    assert flags(world.crm_url)[row["id"]][0] is True
+    [entry] = [r for r in history(world.crm_url) if r[1] == row["id"]]
+    assert entry[3] == "email_unsubscribe" and "Via the preference centre" in entry[5]
+    assert world.state(row["id"]).provider_status == "unsubscribed"
+
+
+def test_per_event_history_writes_one_entry_per_event(world):
+    campaign, (opener, *_rest) = engaged_world(world)
+    pull_audience(world.with_audience(history="event"), "newsletter")
+    opens = [r for r in history(world.crm_url) if r[1] == opener["id"] and r[3] == "email_open"]
+    assert len(opens) == 3 and all(r[4] == "Opened: Newsletter May" for r in opens)
+    assert not any(r[0].endswith(f"contact:{opener['id']}") for r in history(world.crm_url))
