@@ -33,18 +33,19 @@ class Event:
     url: str = ""
     bounce_type: str = ""
     reason: str = ""
+    key: str = field(init=False, default="")
 
-    @property
-    def key(self) -> str:
-        """sha256 of (provider, campaign, email id, action, timestamp, url).
+    def __post_init__(self) -> None:
+        """The key: sha256 of (provider, campaign, email id, action, timestamp, url), computed once.
 
         Unsubscribes and cleanings are facts about the address, not the campaign, so their key leaves the
         campaign out: the campaign report and the audience's member list then name the same event once.
         """
         campaign = "" if self.action in ("unsubscribe", "cleaned") else self.campaign_id
-        identity = (self.provider, campaign, self.email_id, self.action,
-                    self.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"), self.url)
-        return hashlib.sha256("\x1f".join(identity).encode("utf-8")).hexdigest()
+        when = self.occurred_at
+        stamp = f"{when.year:04d}-{when.month:02d}-{when.day:02d}T{when.hour:02d}:{when.minute:02d}:{when.second:02d}Z"
+        identity = (self.provider, campaign, self.email_id, self.action, stamp, self.url)
+        object.__setattr__(self, "key", hashlib.sha256("\x1f".join(identity).encode("utf-8")).hexdigest())
 
 
 @dataclass

@@ -31,6 +31,7 @@ from sync.state.store import StateStore
 
 Checkpoint = Callable[[str], None]
 OWN_ENTRY = frozenset({"bounce", "unsubscribe", "cleaned"})  # also get an entry of their own
+FLAGGING = frozenset({"bounce", "unsubscribe", "cleaned"})  # may change the contact's flags
 BOUNDARY_OVERLAP = timedelta(seconds=1)  # re-read the boundary second; the ledger drops what was seen
 
 
@@ -70,7 +71,10 @@ class EventImporter:
         if not fresh:
             return
         member_contacts = self.store.contacts_by_provider_id(self.audience, {e.email_id for e in fresh})
-        crm_contacts = self.crm.contacts_by_email({e.email for e in fresh})
+        # The CRM is asked by address only where needed: members crm-sync did not push, and events that set
+        # flags (every contact with the address gets them). Most events resolve through the state store.
+        crm_contacts = self.crm.contacts_by_email(
+            {e.email for e in fresh if e.email_id not in member_contacts or e.action in FLAGGING})
         records, flags, statuses, ledger = self._changes(fresh, member_contacts, crm_contacts)
         self.report.entries_written += self.crm.write_activities(records)
         self.checkpoint("activities_written")

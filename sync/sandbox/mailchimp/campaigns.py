@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from sync.sandbox.mailchimp.addresses import subscriber_hash
@@ -157,16 +158,19 @@ def email_activity(request: Request) -> Reply:
         campaign = request.state.campaign(request.params["campaign_id"])
         audience = request.state.audiences.get(campaign.list_id)
 
-        def rows() -> Iterable[dict[str, Any]]:
-            for member_hash, recipient in campaign.recipients.items():
-                events = [a for a in recipient.activity if since is None or a.timestamp > since]
-                if since is None or events:
-                    row = _recipient_base(campaign, audience, member_hash, recipient.email_address)
-                    row["activity"] = [_activity_view(a) for a in sorted(events, key=lambda a: a.timestamp)]
-                    yield row
-
-        page, total = page_and_total(rows(), count, offset)
-    return Reply(200, {"emails": page, "campaign_id": campaign.id, "total_items": total})
+        if since is None:  # every recipient has a row: slice the page, render nothing else
+            page = [(h, r, r.activity) for h, r in islice(campaign.recipients.items(), offset, offset + count)]
+            total = len(campaign.recipients)
+        else:
+            page, total = page_and_total(
+                ((h, r, events) for h, r in campaign.recipients.items()
+                 if (events := [a for a in r.activity if a.timestamp > since])), count, offset)
+        rows = []
+        for member_hash, recipient, events in page:
+            row = _recipient_base(campaign, audience, member_hash, recipient.email_address)
+            row["activity"] = [_activity_view(a) for a in sorted(events, key=lambda a: a.timestamp)]
+            rows.append(row)
+    return Reply(200, {"emails": rows, "campaign_id": campaign.id, "total_items": total})
 
 
 def unsubscribed(request: Request) -> Reply:
@@ -190,9 +194,9 @@ def sent_to(request: Request) -> Reply:
     with request.state.lock:
         campaign = request.state.campaign(request.params["campaign_id"])
         audience = request.state.audiences.get(campaign.list_id)
-        page, total = page_and_total(iter(campaign.recipients.items()), count, offset)
+        total = len(campaign.recipients)
         rows = []
-        for member_hash, recipient in page:
+        for member_hash, recipient in islice(campaign.recipients.items(), offset, offset + count):
             member = audience.members.get(member_hash) if audience else None
             opens = [a.timestamp for a in recipient.activity if a.action == "open"]
             row = _recipient_base(campaign, audience, member_hash, recipient.email_address)
