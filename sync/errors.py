@@ -17,6 +17,7 @@ EXIT_RUN_FAILED = 1
 EXIT_CONFIG = 3
 EXIT_UNREACHABLE = 4
 EXIT_RECORDS_REJECTED = 5
+EXIT_BUSY = 6  # another run holds the run lock
 
 
 class CrmSyncError(Exception):

@@ -13,8 +13,12 @@ from sync.cli.report import print_plan, print_pull, print_push
 from sync.errors import EXIT_OK, EXIT_RECORDS_REJECTED
 from sync.jobs import audience_names, plan_audience, pull_audience, push_audience
 from sync.progress import progress
+from sync.runlock import run_lock
+from sync.settings import Settings
 
 audience_option = click.option("--audience", default=None, help="Only this configured audience.")
+wait_option = click.option("--wait", is_flag=True,
+                           help="If another run is active, wait for it instead of exiting (exit code 6).")
 
 
 @click.command()
@@ -37,40 +41,51 @@ def plan(app: App, audience: str | None, limit: int, as_json: bool) -> None:
 @click.command()
 @audience_option
 @click.option("--force", is_flag=True, help="Go ahead even above the unsubscribe/archive safety threshold.")
+@wait_option
 @pass_app
-def push(app: App, audience: str | None, force: bool) -> None:
+def push(app: App, audience: str | None, force: bool, wait: bool) -> None:
     """Push every configured audience (or one) to the provider: only what changed."""
-    sys.exit(_push_all(app, audience, force))
+    with run_lock(app.settings.state.url.get_secret_value(), wait=wait):
+        sys.exit(_push_all(app.settings, audience, force))
 
 
 @click.command()
 @audience_option
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Backfill: campaigns sent since this date (default: the audience's pull_window_days).")
+@wait_option
 @pass_app
-def pull(app: App, audience: str | None, since: datetime | None) -> None:
+def pull(app: App, audience: str | None, since: datetime | None, wait: bool) -> None:
     """Pull opens, clicks, bounces and unsubscribes into the CRM's history and flags."""
-    for name in audience_names(app.settings, audience):
-        print_pull(pull_audience(app.settings, name, since=since.replace(tzinfo=UTC) if since else None))
+    with run_lock(app.settings.state.url.get_secret_value(), wait=wait):
+        for name in audience_names(app.settings, audience):
+            print_pull(pull_audience(app.settings, name, since=since.replace(tzinfo=UTC) if since else None))
 
 
 @click.command()
 @audience_option
 @click.option("--force", is_flag=True, help="Go ahead even above the unsubscribe/archive safety threshold.")
+@wait_option
 @pass_app
-def run(app: App, audience: str | None, force: bool) -> None:
+def run(app: App, audience: str | None, force: bool, wait: bool) -> None:
     """What the scheduler calls: push, then pull."""
-    exit_code = _push_all(app, audience, force)
-    for name in audience_names(app.settings, audience):
-        print_pull(pull_audience(app.settings, name))
-    sys.exit(exit_code)
+    sys.exit(run_all(app.settings, audience, force, wait))
 
 
-def _push_all(app: App, audience: str | None, force: bool) -> int:
+def run_all(settings: Settings, audience: str | None, force: bool = False, wait: bool = False) -> int:
+    """Push then pull every configured audience (or one) under the run lock; returns the exit code."""
+    with run_lock(settings.state.url.get_secret_value(), wait=wait):
+        exit_code = _push_all(settings, audience, force)
+        for name in audience_names(settings, audience):
+            print_pull(pull_audience(settings, name))
+    return exit_code
+
+
+def _push_all(settings: Settings, audience: str | None, force: bool) -> int:
     exit_code = EXIT_OK
-    for name in audience_names(app.settings, audience):
+    for name in audience_names(settings, audience):
         with progress(f"Pushing {name}", total=0) as report_progress:
-            report = push_audience(app.settings, name, force=force, on_progress=report_progress)
+            report = push_audience(settings, name, force=force, on_progress=report_progress)
         print_push(report)
         if report.rejected:
             exit_code = EXIT_RECORDS_REJECTED

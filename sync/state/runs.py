@@ -101,6 +101,14 @@ def finish_run(
         raise ValueError(f"no run with id {run_id} in the state store")
 
 
+def mark_running_interrupted(conn: Connection, now: datetime) -> int:
+    """Mark every run still ``running`` as ``interrupted``; returns how many. Call it holding the run lock."""
+    return conn.execute(
+        update(Run).where(Run.outcome == RunOutcome.RUNNING.value)
+        .values(finished_at=now, outcome=RunOutcome.INTERRUPTED.value, error="stopped before it finished")
+    ).rowcount
+
+
 def recent_runs(conn: Connection, limit: int) -> list[RunRow]:
     """The ``limit`` most recently started runs, newest first."""
     rows = conn.execute(select(Run.__table__).order_by(Run.id.desc()).limit(limit))

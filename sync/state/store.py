@@ -128,6 +128,11 @@ class StateStore:
         with translate_errors(self.url, f"finishing run {run_id}"), self._engine.begin() as conn:
             runs.finish_run(conn, run_id, outcome, counts, error, self._clock())
 
+    def mark_running_interrupted(self) -> int:
+        """Mark runs left ``running`` by a dead process as ``interrupted`` (hold the run lock to call this)."""
+        with translate_errors(self.url, "marking interrupted runs"), self._engine.begin() as conn:
+            return runs.mark_running_interrupted(conn, self._clock())
+
     def recent_runs(self, limit: int = 20) -> list[RunRow]:
         """The most recently started runs, newest first."""
         with translate_errors(self.url, "reading runs"), self._engine.connect() as conn:
