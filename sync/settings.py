@@ -98,6 +98,8 @@ class MailchimpSettings(_Section):
     concurrency: int = Field(9, ge=1, le=10, description="Requests in flight; Mailchimp refuses more than 10.")
     batch_size: int = Field(500, ge=1, le=500, description="Members per batch request (Mailchimp's maximum: 500).")
     timeout_seconds: float = Field(120, gt=0, description="Per-request timeout.")
+    retry_seconds: float = Field(600, gt=0, description="Keep retrying rate limits, outages and timeouts this long.")
+    retry_initial_wait: float = Field(0.5, gt=0, le=60, description="First backoff wait; it grows exponentially.")
     report_page_size: int = Field(500, ge=1, le=1000,
                                   description="Rows per report page (1000 is the maximum; heavy reports time out).")
 

@@ -15,9 +15,10 @@ from typing import Any
 
 import mailchimp_marketing
 
-from sync.connectors.mailchimp_calls import call, retrying
+from sync.connectors.mailchimp_calls import call
 from sync.errors import ConfigError, ProviderRejected
 from sync.mapping.fields import ProviderField
+from sync.retry import retrying
 from sync.settings import MailchimpSettings
 
 MERGE_FIELD_PAGE = 1000  # the API's maximum; its default of 10 silently hides fields
@@ -88,7 +89,7 @@ class MailchimpAudience:
         # "server" replaces itself: the SDK rewrites that word anywhere in the URL with this value.
         self._client.set_config({"api_key": key, "server": "server", "timeout": settings.timeout_seconds})
         self._client.api_client.host = self.base_url
-        self._retrying = retrying(max_seconds=max(60.0, settings.timeout_seconds * 3))
+        self._retrying = retrying(settings.retry_seconds, settings.retry_initial_wait)
         self._counter_lock = threading.Lock()
         self.requests_made = 0
         self.write_requests_made = 0

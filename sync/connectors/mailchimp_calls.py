@@ -9,29 +9,21 @@ problem+json *string* (or a dict, or HTML), and a bodiless 429 or any 204 is *re
 | 2xx with JSON                                    | returns the dict                            |
 | 2xx without body (204)                           | returns ``{}``                              |
 | 401, or 403 with a JSON body                     | raises ConfigError naming the setting       |
-| 429, 5xx, bodiless 403, transport error/timeout  | raises TransientError (retried by ``retrying``) |
+| 429, 5xx, bodiless 403, transport error/timeout  | raises TransientError (retried: sync/retry.py) |
 | other 4xx                                        | raises ProviderRejected with title/detail   |
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from typing import Any
 
 import requests
 from mailchimp_marketing.api_client import ApiClientError
-from tenacity import (
-    Retrying,
-    retry_if_exception_type,
-    stop_after_delay,
-    wait_random_exponential,
-)
 
-from sync.errors import ConfigError, ProviderRejected, TransientError
-
-log = logging.getLogger(__name__)
+from sync import retry
+from sync.errors import TransientError
 
 
 def call(operation: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -45,33 +37,14 @@ def call(operation: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, 
     if isinstance(result, requests.Response):
         if result.status_code < 300:
             return {}
-        raise classify(result.status_code, None)
+        raise classify(result.status_code, None, retry.retry_after_seconds(result.headers))
     return result if isinstance(result, dict) else {}
 
 
-def classify(status: int, problem: dict[str, Any] | None) -> Exception:
-    """The error for an HTTP status and its (possibly missing) problem body."""
-    title = (problem or {}).get("title") or ""
-    detail = (problem or {}).get("detail") or ""
-    if status == 401 or (status == 403 and problem is not None):
-        return ConfigError(
-            f"Mailchimp refused the credentials ({status} {title}: {detail}). "
-            "Check CRM_SYNC_MAILCHIMP__API_KEY (key mailchimp.api_key) and mailchimp.base_url."
-        )
-    if status in (403, 408, 429) or status >= 500:
-        return TransientError(f"Mailchimp answered {status} {title or '(no body)'}".strip())
-    return ProviderRejected(status, title or "Error", detail, (problem or {}).get("errors"))
-
-
-def retrying(max_seconds: float) -> Retrying:
-    """The retry policy for Mailchimp calls: transient errors, jittered exponential backoff, bounded in time."""
-    return Retrying(
-        retry=retry_if_exception_type(TransientError),
-        wait=wait_random_exponential(multiplier=0.5, max=30),
-        stop=stop_after_delay(max_seconds),
-        reraise=True,
-        before_sleep=lambda state: log.warning("retrying after: %s", state.outcome.exception()),
-    )
+def classify(status: int, problem: dict[str, Any] | None, retry_after: float | None = None) -> Exception:
+    """The error for a Mailchimp status and problem body (see sync/retry.py for the table)."""
+    return retry.classify(status, problem, "Mailchimp",
+                          "CRM_SYNC_MAILCHIMP__API_KEY (key mailchimp.api_key) and mailchimp.base_url", retry_after)
 
 
 def _problem(text: Any) -> dict[str, Any] | None:

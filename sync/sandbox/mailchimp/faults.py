@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-BODY_KINDS = ("problem", "empty", "html")
+BODY_KINDS = ("problem", "empty", "html", "drop")
 TITLES = {400: "Bad Request", 401: "API Key Invalid", 403: "Forbidden", 404: "Resource Not Found",
           429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
           503: "Service Unavailable", 504: "Gateway Timeout"}
@@ -55,6 +55,10 @@ class Faults:
         """A burst of ``n`` 429s: body-less by default, like Mailchimp under heavy load."""
         self.fail_next(n, 429, body="problem" if with_body else "empty", method=method,
                        path_contains=path_contains)
+
+    def drop_next(self, n: int = 1, *, method: str | None = None, path_contains: str | None = None) -> None:
+        """Close the next ``n`` matching connections without answering (a dropped connection)."""
+        self.fail_next(n, 599, body="drop", method=method, path_contains=path_contains)
 
     def slow_next(self, n: int = 1, seconds: float = 1.0, *, method: str | None = None,
                   path_contains: str | None = None) -> None:

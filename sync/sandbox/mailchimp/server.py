@@ -167,6 +167,11 @@ class _Handler(BaseHTTPRequestHandler):
         fault = app.faults.take(method, path or url.path)
         if fault is not None:
             time.sleep(fault.delay)
+            if fault.body == "drop":  # the connection breaks before any answer
+                app.traffic.record(method, url.path, "(fault)", 0)
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             if fault.status is not None:
                 app.traffic.record(method, url.path, "(fault)", fault.status)
                 self._send_fault(fault)
