@@ -11,8 +11,16 @@ import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -104,6 +112,25 @@ class MailchimpSettings(_Section):
                                   description="Rows per report page (1000 is the maximum; heavy reports time out).")
 
 
+class ScheduleSettings(_Section):
+    """When `crm-sync schedule` runs every audience (push, then pull)."""
+
+    cron: str = Field("0 2 * * *", description="Cron expression (minute hour day month weekday).")
+    timezone: str = Field("UTC", description="Time zone of the cron expression, e.g. Europe/Amsterdam.")
+    misfire_grace_seconds: int = Field(
+        3600, ge=1, description="A run missed (scheduler down) is still made up this long after its time."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use a name like Europe/Amsterdam or UTC") from None
+        return value
+
+
 class Settings(BaseSettings):
     """Everything crm-sync can be told. Load it with :func:`load_settings`."""
 
@@ -116,6 +143,7 @@ class Settings(BaseSettings):
     mapping_file: Path = Field(Path("config/mapping.yaml"), description="The field-mapping file.")
     mailchimp: MailchimpSettings = Field(default_factory=MailchimpSettings)
     audiences: dict[str, AudienceSettings] = Field(default_factory=dict)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     log_format: Literal["text", "json"] = "text"
 
 
