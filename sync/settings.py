@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     mailchimp: MailchimpSettings = Field(default_factory=MailchimpSettings)
     audiences: dict[str, AudienceSettings] = Field(default_factory=dict)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    lock_ttl_seconds: float = Field(
+        120, gt=0, description="A run that stops renewing the run lock this long (killed, machine lost) loses it."
+    )
     log_format: Literal["text", "json"] = "text"
 
 

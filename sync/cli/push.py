@@ -45,7 +45,7 @@ def plan(app: App, audience: str | None, limit: int, as_json: bool) -> None:
 @pass_app
 def push(app: App, audience: str | None, force: bool, wait: bool) -> None:
     """Push every configured audience (or one) to the provider: only what changed."""
-    with run_lock(app.settings.state.url.get_secret_value(), wait=wait):
+    with run_lock(app.settings.state.url.get_secret_value(), wait, ttl_seconds=app.settings.lock_ttl_seconds):
         sys.exit(_push_all(app.settings, audience, force))
 
 
@@ -57,7 +57,7 @@ def push(app: App, audience: str | None, force: bool, wait: bool) -> None:
 @pass_app
 def pull(app: App, audience: str | None, since: datetime | None, wait: bool) -> None:
     """Pull opens, clicks, bounces and unsubscribes into the CRM's history and flags."""
-    with run_lock(app.settings.state.url.get_secret_value(), wait=wait):
+    with run_lock(app.settings.state.url.get_secret_value(), wait, ttl_seconds=app.settings.lock_ttl_seconds):
         for name in audience_names(app.settings, audience):
             print_pull(pull_audience(app.settings, name, since=since.replace(tzinfo=UTC) if since else None))
 
@@ -74,7 +74,7 @@ def run(app: App, audience: str | None, force: bool, wait: bool) -> None:
 
 def run_all(settings: Settings, audience: str | None, force: bool = False, wait: bool = False) -> int:
     """Push then pull every configured audience (or one) under the run lock; returns the exit code."""
-    with run_lock(settings.state.url.get_secret_value(), wait=wait):
+    with run_lock(settings.state.url.get_secret_value(), wait, ttl_seconds=settings.lock_ttl_seconds):
         exit_code = _push_all(settings, audience, force)
         for name in audience_names(settings, audience):
             print_pull(pull_audience(settings, name))
