@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
-from sync.state.engine import describe_url
+from sync.dburl import display_url
 from sync.state.ledger import LedgerEvent, event_key
 from sync.state.members import MemberOutcome
 from sync.state.migrate import upgrade_schema
@@ -70,7 +70,7 @@ def peak_memory_while_iterating(store: StateStore) -> tuple[int, float]:
 
 
 def bench(url: str, rows: int) -> None:
-    print(f"\n{describe_url(url)}")
+    print(f"\n{display_url(url)}")
     started = time.perf_counter()
     upgrade_schema(url)
     created = time.perf_counter() - started

@@ -51,6 +51,9 @@ WRITES = frozenset({Action.CREATE, Action.UPDATE, Action.CHANGE_EMAIL, Action.RE
 LEAVES = frozenset({Action.UNSUBSCRIBE, Action.ARCHIVE})
 # Reason codes the provider gave that mean "never again for this address".
 TERMINAL_REASONS = frozenset({"compliance_state", "forgotten_email", "invalid_address"})
+# Reasons that mean a contact was refused (by the provider or for its data), as `crm-sync status` lists them;
+# consent skips (no_consent, opted_out, ...) are not failures.
+REJECTION_REASONS = TERMINAL_REASONS | {"invalid_field_value", "provider_rejected", "signup_throttled"}
 # Recorded once a re-opt-in mail was asked for, so it is never asked again (it mails the person each time).
 REOPTIN_ASKED = "reoptin_requested"
 # One @, no spaces, a dot in the domain: anything else cannot be delivered and is not sent at all.

@@ -165,7 +165,7 @@ class PushExecutor:
             detail = result.error if result else "no answer for this address"
             self.report.rejected += 1
             self.report.rejections.append((plan.contact_id, reason, detail))
-            return MemberOutcome(plan.contact_id, last_error=detail, reason_code=reason)
+            return MemberOutcome(plan.contact_id, email=plan.email, last_error=detail, reason_code=reason)
         self.report.written += 1
         if plan.action in (Action.UNSUBSCRIBE, Action.ARCHIVE):
             return MemberOutcome(plan.contact_id, provider_status=result.status or "unsubscribed",

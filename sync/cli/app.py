@@ -10,6 +10,7 @@ import click
 
 from sync.cli.context import App
 from sync.errors import EXIT_RUN_FAILED, CrmSyncError
+from sync.logs import LOG_FORMATS, configure_logging, secrets_in
 from sync.settings import load_settings
 
 
@@ -20,8 +21,17 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except CrmSyncError as error:
-            click.echo(f"error: {error}", err=True)
+            if _json_logs(ctx):  # the last line stays a (masked) JSON log line
+                logging.getLogger("sync").error("%s", error, extra={"exit_code": error.exit_code})
+            else:
+                click.echo(f"error: {error}", err=True)
             sys.exit(error.exit_code)
+
+
+def _json_logs(ctx: click.Context) -> bool:
+    if ctx.params.get("log_format"):
+        return ctx.params["log_format"] == "json"
+    return isinstance(ctx.obj, App) and ctx.obj.settings.log_format == "json"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,14 +40,17 @@ class _Group(click.Group):
 @click.option("--secrets-file", type=click.Path(path_type=Path), default=None,
               help="Dotenv file with secret settings (or $CRM_SYNC_SECRETS_FILE).")
 @click.option("-v", "--verbose", is_flag=True, help="Log more detail; show tracebacks of internal errors.")
+@click.option("--log-format", type=click.Choice(LOG_FORMATS), default=None,
+              help="Log lines on stderr for people (text) or one JSON object per line (json); "
+                   "default: setting log_format ($CRM_SYNC_LOG_FORMAT), else text.")
 @click.version_option(package_name="crm-sync")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, secrets_file: Path | None, verbose: bool) -> None:
+def cli(ctx: click.Context, config_path: Path | None, secrets_file: Path | None, verbose: bool,
+        log_format: str | None) -> None:
     """Keep a CRM and an email-marketing provider in step."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(message)s")
-    if not verbose:
-        logging.getLogger("alembic").setLevel(logging.WARNING)
-    ctx.obj = App(settings=load_settings(config_path, secrets_file))
+    settings = load_settings(config_path, secrets_file)
+    configure_logging(log_format or settings.log_format, verbose, secrets=secrets_in(settings))
+    ctx.obj = App(settings=settings)
 
 
 def run(group: click.Group) -> None:

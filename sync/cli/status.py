@@ -1,31 +1,48 @@
-"""`crm-sync status`: what the recent runs did."""
+"""`crm-sync status`: what the recent runs did, and which contacts failed and why."""
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from sync.cli.context import App, pass_app
+from sync.plan import REJECTION_REASONS
+from sync.state.members import MemberStateRow
+from sync.state.runs import RunRow
 from sync.state.store import open_state
 
+# Reason codes of contacts that failed: the provider refused them, or their data cannot be sent. Consent
+# skips (no_consent, opted_out, ...) are decisions, not failures, and are left out.
 
 @click.command()
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1), help="How many runs to show.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--failures", "failure_limit", default=20, show_default=True, type=click.IntRange(min=0),
+              help="How many failed contacts to show, newest first (0: none).")
+@click.option("--json", "as_json", is_flag=True, help='Print JSON for scripts: {"runs": [...], "failures": [...]}.')
 @pass_app
-def status(app: App, limit: int, as_json: bool) -> None:
-    """Show the recent runs and their outcome."""
+def status(app: App, limit: int, failure_limit: int, as_json: bool) -> None:
+    """Show the recent runs and their outcome, then the contacts that failed and why."""
     store = open_state(app.settings.state.url.get_secret_value())
     try:
         runs = store.recent_runs(limit)
+        failures = store.recent_failures(REJECTION_REASONS, failure_limit) if failure_limit else []
+        totals = store.failure_counts(REJECTION_REASONS)
     finally:
         store.close()
     if as_json:
-        click.echo(json.dumps([run.as_dict() for run in runs], indent=2, default=str))
+        click.echo(json.dumps({"runs": [run.as_dict() for run in runs],
+                               "failures": [_failure_dict(row) for row in failures],
+                               "failure_totals": totals}, indent=2, default=str))
         return
+    _print_runs(runs)
+    _print_failures(failures, totals)
+
+
+def _print_runs(runs: list[RunRow]) -> None:
     if not runs:
         click.echo("No runs yet. Start one with `crm-sync push` or `crm-sync run`.")
         return
@@ -36,3 +53,26 @@ def status(app: App, limit: int, as_json: bool) -> None:
         table.add_row(str(run.id), run.kind, run.audience or "-", f"{run.started_at:%Y-%m-%d %H:%M:%S}",
                       duration, run.outcome, counts or "-")
     Console().print(table)
+
+
+def _print_failures(failures: list[MemberStateRow], totals: dict[str, int]) -> None:
+    """Per audience, the newest failed contacts shown; the total says how many there are in all."""
+    shown: dict[str, list[MemberStateRow]] = defaultdict(list)
+    for row in failures:
+        shown[row.audience].append(row)
+    for audience in sorted(totals):
+        rows = shown.get(audience, [])
+        click.echo(f"\nFailed contacts in {audience}: {totals[audience]}"
+                   + (f" (the {len(rows)} newest shown)" if len(rows) < totals[audience] else ""))
+        for row in rows:
+            address = f" <{row.email}>" if row.email else ""
+            click.echo(f"  {row.updated_at:%Y-%m-%d %H:%M:%S}  contact {row.contact_id}{address}: {row.reason_code}: "
+                       f"{row.last_error or '-'}")
+    if totals:
+        click.echo("\n`crm-sync why EMAIL` explains one contact.")
+
+
+def _failure_dict(row: MemberStateRow) -> dict[str, object]:
+    return {"audience": row.audience, "contact_id": row.contact_id, "email": row.email,
+            "reason_code": row.reason_code, "last_error": row.last_error,
+            "updated_at": row.updated_at.isoformat()}

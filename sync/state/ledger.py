@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from sync.state.models import KEY_LENGTH, LedgerEntry
@@ -32,6 +32,33 @@ class LedgerEvent:
         if not self.event_key or len(self.event_key) > KEY_LENGTH:
             raise ValueError(f"event key {self.event_key[:40]!r} must have 1 to {KEY_LENGTH} characters")
         require_aware(self.occurred_at, f"event {self.event_key}: occurred_at")
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """One imported event as stored in the ledger."""
+
+    event_key: str
+    provider: str
+    audience: str
+    kind: str
+    occurred_at: datetime
+    contact_id: str | None
+    imported_at: datetime
+    run_id: int | None
+
+    def as_dict(self) -> dict[str, object]:
+        """The event as JSON-ready values (ISO 8601 times)."""
+        return {
+            "event_key": self.event_key,
+            "provider": self.provider,
+            "audience": self.audience,
+            "kind": self.kind,
+            "occurred_at": self.occurred_at.isoformat(),
+            "contact_id": self.contact_id,
+            "imported_at": self.imported_at.isoformat(),
+            "run_id": self.run_id,
+        }
 
 
 def event_key(*identity: object) -> str:
@@ -72,6 +99,21 @@ def record_events(conn: Connection, events: Iterable[LedgerEvent], run_id: int |
         except IntegrityError:
             added.update(_insert_one_by_one(conn, rows))
     return added
+
+
+def events_for_contact(conn: Connection, audience: str, contact_id: str, limit: int) -> list[LedgerRow]:
+    """Up to ``limit`` events imported for one contact of ``audience``, the latest occurrence first."""
+    query = (select(LEDGER).where(LEDGER.c.audience == audience, LEDGER.c.contact_id == contact_id)
+             .order_by(LEDGER.c.occurred_at.desc(), LEDGER.c.event_key).limit(limit))
+    return [LedgerRow(**{field.name: getattr(row, field.name) for field in fields(LedgerRow)})
+            for row in conn.execute(query)]
+
+
+def event_counts_for_contact(conn: Connection, audience: str, contact_id: str) -> dict[str, int]:
+    """How many events of each kind were imported for one contact of ``audience``."""
+    query = (select(LEDGER.c.kind, func.count())
+             .where(LEDGER.c.audience == audience, LEDGER.c.contact_id == contact_id).group_by(LEDGER.c.kind))
+    return {kind: int(count) for kind, count in conn.execute(query)}
 
 
 def _recorded(conn: Connection, keys: list[str]) -> set[str]:

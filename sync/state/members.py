@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from sync.errors import RecordError
 from sync.state.models import AUDIENCE_LENGTH, MemberState
@@ -39,6 +39,14 @@ class MemberStateRow:
     merged_into: str | None
     pushed_at: datetime | None
     updated_at: datetime
+
+    def as_dict(self) -> dict[str, object]:
+        """The row as JSON-ready values (ISO 8601 times)."""
+        values = {field.name: getattr(self, field.name) for field in fields(self)}
+        values["payload"] = None if self.payload is None else dict(self.payload)
+        for name in ("pushed_at", "updated_at"):
+            values[name] = None if values[name] is None else values[name].isoformat()
+        return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +118,31 @@ def member_state_page(conn: Connection, audience: str, after: str | None, limit:
     if after is not None:
         query = query.where(MEMBERS.c.contact_id > after)
     return [_to_row(row) for row in conn.execute(query.order_by(MEMBERS.c.contact_id).limit(limit))]
+
+
+def member_states_by_email(conn: Connection, email: str) -> list[MemberStateRow]:
+    """Rows in every audience whose stored address is ``email`` (trimmed, compared in lower case).
+
+    Only rows of contacts that were pushed carry an address; ordered by audience, then contact id.
+    """
+    wanted = email.strip().lower()
+    query = (select(MEMBERS).where(func.lower(MEMBERS.c.email) == wanted)
+             .order_by(MEMBERS.c.audience, MEMBERS.c.contact_id))
+    return [_to_row(row) for row in conn.execute(query)]
+
+
+def recent_failures(conn: Connection, reasons: Iterable[str], limit: int) -> list[MemberStateRow]:
+    """Up to ``limit`` rows whose reason code is one of ``reasons``, in every audience, newest first."""
+    query = (select(MEMBERS).where(MEMBERS.c.reason_code.in_(sorted(set(reasons))))
+             .order_by(MEMBERS.c.updated_at.desc(), MEMBERS.c.audience, MEMBERS.c.contact_id).limit(limit))
+    return [_to_row(row) for row in conn.execute(query)]
+
+
+def failure_counts(conn: Connection, reasons: Iterable[str]) -> dict[str, int]:
+    """How many rows per audience have one of ``reasons`` as their reason code (audiences without any are absent)."""
+    query = (select(MEMBERS.c.audience, func.count()).where(MEMBERS.c.reason_code.in_(sorted(set(reasons))))
+             .group_by(MEMBERS.c.audience))
+    return {audience: int(count) for audience, count in conn.execute(query)}
 
 
 def save_member_outcomes(conn: Connection, audience: str, outcomes: Iterable[MemberOutcome], now: datetime) -> int:

@@ -19,7 +19,7 @@ from sync.errors import ConfigError
 from sync.state import cursors, ledger, lock, members, runs
 from sync.state.cursors import CursorRow
 from sync.state.engine import make_engine, translate_errors
-from sync.state.ledger import LedgerEvent
+from sync.state.ledger import LedgerEvent, LedgerRow
 from sync.state.lock import Lock, LockHolder
 from sync.state.members import MemberOutcome, MemberStateRow
 from sync.state.migrate import current_revision, head_revision, upgrade_schema
@@ -169,6 +169,21 @@ class StateStore:
                 return
             after = page[-1].contact_id
 
+    def member_states_by_email(self, email: str) -> list[MemberStateRow]:
+        """Rows in every audience whose stored (last pushed) address is ``email``, compared in lower case."""
+        with translate_errors(self.url, "reading member state"), self._engine.connect() as conn:
+            return members.member_states_by_email(conn, email)
+
+    def recent_failures(self, reasons: Iterable[str], limit: int = 20) -> list[MemberStateRow]:
+        """Up to ``limit`` members whose reason code is one of ``reasons``, in every audience, newest first."""
+        with translate_errors(self.url, "reading member state"), self._engine.connect() as conn:
+            return members.recent_failures(conn, reasons, limit)
+
+    def failure_counts(self, reasons: Iterable[str]) -> dict[str, int]:
+        """Per audience, how many members have one of ``reasons`` as their reason code."""
+        with translate_errors(self.url, "reading member state"), self._engine.connect() as conn:
+            return members.failure_counts(conn, reasons)
+
     # Cursors and the event ledger
 
     def get_cursor(self, name: str) -> CursorRow | None:
@@ -190,6 +205,16 @@ class StateStore:
         """Add events to the ledger on their own; returns the keys that were new."""
         with self.transaction() as tx:
             return tx.record_events(events, run_id)
+
+    def events_for_contact(self, audience: str, contact_id: str, limit: int = 20) -> list[LedgerRow]:
+        """Up to ``limit`` events imported for one contact of ``audience``, the latest occurrence first."""
+        with translate_errors(self.url, "reading the event ledger"), self._engine.connect() as conn:
+            return ledger.events_for_contact(conn, audience, contact_id, limit)
+
+    def event_counts_for_contact(self, audience: str, contact_id: str) -> dict[str, int]:
+        """How many events of each kind were imported for one contact of ``audience``."""
+        with translate_errors(self.url, "reading the event ledger"), self._engine.connect() as conn:
+            return ledger.event_counts_for_contact(conn, audience, contact_id)
 
     # Locks
 

@@ -18,7 +18,7 @@ def project(tmp_path):
 def test_help_lists_every_verb_with_one_line(project):
     result = crm_sync("--help", cwd=project)
     assert result.code == 0
-    for verb in ("demo", "mapping", "db", "status", "plan", "push", "run"):
+    for verb in ("demo", "mapping", "db", "status", "plan", "push", "run", "why"):
         assert f"\n  {verb} " in result.out
 
 
@@ -70,13 +70,14 @@ def test_status_before_and_after_a_run(project, database_url):
     env = {"CRM_SYNC_STATE__URL": database_url}
     first = crm_sync("status", cwd=project, env=env)
     assert first.code == 0 and "No runs yet" in first.out
-    assert json.loads(crm_sync("status", "--json", cwd=project, env=env).out) == []
+    assert json.loads(crm_sync("status", "--json", cwd=project, env=env).out) == {
+        "runs": [], "failures": [], "failure_totals": {}}
     with open_state(database_url) as store:
         run_id = store.start_run("push", "newsletter")
         store.finish_run(run_id, "partial", {"created": 12, "rejected": 1})
     table = crm_sync("status", cwd=project, env=env)
     assert "newsletter" in table.out and "partial" in table.out and "created 12" in table.out
-    runs = json.loads(crm_sync("status", "--json", cwd=project, env=env).out)
+    runs = json.loads(crm_sync("status", "--json", cwd=project, env=env).out)["runs"]
     assert [(run["id"], run["outcome"], run["counts"]["created"]) for run in runs] == [(run_id, "partial", 12)]
 
 

@@ -49,7 +49,10 @@ def test_plan_json_then_push_then_a_quiet_rerun(setup):
     assert again.code == EXIT_OK and "written 0, rejected 0" in again.out
     assert "Audience newsletter: pulled 0 campaign(s)" in again.out
     status = json.loads(crm_sync("status", "--json", cwd=project, env=env).out)
-    assert [(run["kind"], run["outcome"]) for run in status] == [("pull", "ok"), ("push", "ok"), ("push", "partial")]
+    assert [(run["kind"], run["outcome"]) for run in status["runs"]] == [("pull", "ok"), ("push", "ok"),
+                                                                        ("push", "partial")]
+    assert ("1", "invalid_address") in {(failure["contact_id"], failure["reason_code"])
+                                        for failure in status["failures"]}
 
 
 def test_no_audience_configured_is_a_clear_error(setup):
