@@ -14,13 +14,11 @@ import argparse
 import os
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url, text
+from state_store import throwaway_database  # noqa: E402  (the sibling benchmark's helper)
 
 from sync.dburl import display_url
 from sync.state.ledger import LedgerEvent
@@ -31,21 +29,6 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 AUDIENCES = ("newsletter", "customers")
 REJECTIONS = ("compliance_state", "forgotten_email", "invalid_address", "invalid_field_value", "provider_rejected",
               "signup_throttled")
-
-
-@contextmanager
-def throwaway_database(server_url: str) -> Iterator[str]:
-    name = f"crmsync_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            force = " WITH (FORCE)" if admin.dialect.name == "postgresql" else ""
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name}{force}"))
-        admin.dispose()
 
 
 def member(n: int) -> MemberOutcome:
