@@ -21,14 +21,14 @@ from pathlib import Path
 from state_store import throwaway_database  # noqa: E402  (the sibling benchmark's helper)
 
 from sync.dburl import display_url
+from sync.plan import REJECTION_REASONS
 from sync.state.ledger import LedgerEvent
 from sync.state.members import MemberOutcome
 from sync.state.store import StateStore, open_state
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 AUDIENCES = ("newsletter", "customers")
-REJECTIONS = ("compliance_state", "forgotten_email", "invalid_address", "invalid_field_value", "provider_rejected",
-              "signup_throttled")
+REJECTIONS = tuple(sorted(REJECTION_REASONS))
 
 
 def member(n: int) -> MemberOutcome:
