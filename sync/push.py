@@ -64,15 +64,12 @@ def check_threshold(summary: PlanSummary, member_count: int, threshold: float, f
         )
 
 
-def summarise(job: AudienceJob, crm, store: StateStore, field_plan: FieldPlan, sample_limit: int = 20,
-              on_progress: Callable[[int], None] | None = None) -> PlanSummary:
+def summarise(job: AudienceJob, crm, store: StateStore, field_plan: FieldPlan, sample_limit: int = 20) -> PlanSummary:
     """The first pass: what a push would do, without writing anything."""
     summary = PlanSummary(job.name, fields_to_create=[f.tag for f in field_plan.to_create],
                           sample_limit=sample_limit)
-    for count, (plan, state) in enumerate(stream_plans(job, crm, store), start=1):
+    for plan, state in stream_plans(job, crm, store):
         summary.add(plan, state)
-        if on_progress and count % 1000 == 0:
-            on_progress(count)
     return summary
 
 

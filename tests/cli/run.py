@@ -34,3 +34,23 @@ def project_copy(tmp_path: Path) -> Path:
     """A folder with the shipped config/, as a newcomer's checkout has."""
     shutil.copytree(REPO / "config", tmp_path / "config")
     return tmp_path
+
+
+def sandbox_env(folder: Path, sandbox, audience: str, contacts: int, seed: int, state: str = "state.db") -> dict:
+    """A demo CRM in ``folder`` and the environment-only settings that point crm-sync at it and the sandbox."""
+    from sync.democrm.generate import create_demo_crm
+
+    crm_url = f"sqlite:///{folder / 'crm.db'}"
+    if not (folder / "crm.db").exists():
+        create_demo_crm(crm_url, contacts=contacts, seed=seed)
+    return {"CRM_SYNC_CRM__URL": crm_url, "CRM_SYNC_STATE__URL": f"sqlite:///{folder / state}",
+            "CRM_SYNC_MAILCHIMP__API_KEY": sandbox.api_key, "CRM_SYNC_MAILCHIMP__BASE_URL": sandbox.base_url,
+            "CRM_SYNC_AUDIENCES__NEWSLETTER__AUDIENCE_ID": sandbox.create_audience(audience)}
+
+
+def start(project: Path, env: dict[str, str], *args: str) -> subprocess.Popen:
+    """`crm-sync ARGS` started in the background (for concurrency, kill and scheduler tests)."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("CRM_SYNC_")} | env
+    command = shutil.which("crm-sync", path=str(Path(sys.executable).parent)) or "crm-sync"
+    return subprocess.Popen([command, *args], cwd=project, env=environment, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)

@@ -7,26 +7,19 @@ import time
 
 import pytest
 
-from sync.democrm.generate import create_demo_crm
 from sync.errors import EXIT_OK
 from sync.sandbox.mailchimp import MailchimpSandbox
-from tests.cli.run import crm_sync, project_copy
-from tests.cli.test_run_lock_cli import start
+from tests.cli.run import crm_sync, project_copy, sandbox_env, start
 
 
 @pytest.fixture
 def setup(tmp_path):
     project = project_copy(tmp_path)
-    crm_url = f"sqlite:///{tmp_path / 'crm.db'}"
-    create_demo_crm(crm_url, contacts=400, seed=13)
     with MailchimpSandbox() as sandbox:
-        common = {"CRM_SYNC_CRM__URL": crm_url, "CRM_SYNC_MAILCHIMP__API_KEY": sandbox.api_key,
-                  "CRM_SYNC_MAILCHIMP__BASE_URL": sandbox.base_url, "CRM_SYNC_MAILCHIMP__BATCH_SIZE": "20",
-                  "CRM_SYNC_MAILCHIMP__CONCURRENCY": "2", "CRM_SYNC_LOCK_TTL_SECONDS": "1"}
-        killed = common | {"CRM_SYNC_STATE__URL": f"sqlite:///{tmp_path / 'state.db'}",
-                           "CRM_SYNC_AUDIENCES__NEWSLETTER__AUDIENCE_ID": sandbox.create_audience("Killed")}
-        clean = common | {"CRM_SYNC_STATE__URL": f"sqlite:///{tmp_path / 'clean-state.db'}",
-                          "CRM_SYNC_AUDIENCES__NEWSLETTER__AUDIENCE_ID": sandbox.create_audience("Clean")}
+        small_batches = {"CRM_SYNC_MAILCHIMP__BATCH_SIZE": "20", "CRM_SYNC_MAILCHIMP__CONCURRENCY": "2",
+                         "CRM_SYNC_LOCK_TTL_SECONDS": "1"}
+        killed = sandbox_env(tmp_path, sandbox, "Killed", contacts=400, seed=13) | small_batches
+        clean = sandbox_env(tmp_path, sandbox, "Clean", 400, 13, state="clean-state.db") | small_batches
         yield project, sandbox, killed, clean
 
 

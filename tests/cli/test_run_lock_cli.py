@@ -3,40 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from sync.democrm.generate import create_demo_crm
 from sync.errors import EXIT_BUSY, EXIT_OK
 from sync.runlock import LOCK_NAME
 from sync.sandbox.mailchimp import MailchimpSandbox
 from sync.state.store import open_state
-from tests.cli.run import crm_sync, project_copy
+from tests.cli.run import crm_sync, project_copy, sandbox_env, start
 
 
 @pytest.fixture
 def setup(tmp_path):
     project = project_copy(tmp_path)
-    crm_url, state_url = f"sqlite:///{tmp_path / 'crm.db'}", f"sqlite:///{tmp_path / 'state.db'}"
-    create_demo_crm(crm_url, contacts=120, seed=4)
     with MailchimpSandbox() as sandbox:
-        env = {"CRM_SYNC_CRM__URL": crm_url, "CRM_SYNC_STATE__URL": state_url,
-               "CRM_SYNC_MAILCHIMP__API_KEY": sandbox.api_key, "CRM_SYNC_MAILCHIMP__BASE_URL": sandbox.base_url,
-               "CRM_SYNC_AUDIENCES__NEWSLETTER__AUDIENCE_ID": sandbox.create_audience("Lock")}
-        yield project, env, sandbox, state_url
-
-
-def start(project: Path, env: dict, *args: str) -> subprocess.Popen:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CRM_SYNC_")} | env
-    command = shutil.which("crm-sync", path=str(Path(sys.executable).parent))
-    return subprocess.Popen([command, *args], cwd=project, env=environment, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+        env = sandbox_env(tmp_path, sandbox, "Lock", contacts=120, seed=4)
+        yield project, env, sandbox, env["CRM_SYNC_STATE__URL"]
 
 
 def wait_for_lock(state_url: str, seconds: float = 30) -> None:

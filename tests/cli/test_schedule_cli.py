@@ -9,23 +9,17 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
-from sync.democrm.generate import create_demo_crm
 from sync.sandbox.mailchimp import MailchimpSandbox
-from tests.cli.run import crm_sync, project_copy
-from tests.cli.test_run_lock_cli import start
+from tests.cli.run import crm_sync, project_copy, sandbox_env, start
 
 
 @pytest.fixture
 def setup(tmp_path):
     project = project_copy(tmp_path)
-    crm_url, state_url = f"sqlite:///{tmp_path / 'crm.db'}", f"sqlite:///{tmp_path / 'state.db'}"
-    create_demo_crm(crm_url, contacts=60, seed=8)
     with MailchimpSandbox() as sandbox:
-        env = {"CRM_SYNC_CRM__URL": crm_url, "CRM_SYNC_STATE__URL": state_url,
-               "CRM_SYNC_MAILCHIMP__API_KEY": sandbox.api_key, "CRM_SYNC_MAILCHIMP__BASE_URL": sandbox.base_url,
-               "CRM_SYNC_AUDIENCES__NEWSLETTER__AUDIENCE_ID": sandbox.create_audience("Scheduled"),
-               "CRM_SYNC_SCHEDULE__TIMEZONE": "Europe/Amsterdam"}
-        yield project, env, sandbox, state_url
+        env = sandbox_env(tmp_path, sandbox, "Scheduled", contacts=60, seed=8)
+        env["CRM_SYNC_SCHEDULE__TIMEZONE"] = "Europe/Amsterdam"
+        yield project, env, sandbox, env["CRM_SYNC_STATE__URL"]
 
 
 def runs(project, env) -> list[dict]:
