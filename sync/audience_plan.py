@@ -7,7 +7,7 @@ address is shared, which are held back and resolved at the end by the household 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Protocol
@@ -43,6 +43,11 @@ class AudienceJob:
     mapping: AudienceMapping
     target_list_id: str | None = None
     chunk_size: int = 1000
+    build: Callable[[CrmContact], dict[str, object]] | None = None  # the provider payload; default Mailchimp's
+
+    def plan(self, contact: CrmContact, state: MemberStateRow | None) -> MemberPlan:
+        """The plan for one contact in this audience."""
+        return plan_member(contact, state, self.settings, self.mapping, self.target_list_id, self.build)
 
 
 def stream_plans(job: AudienceJob, crm: ContactSource, store: MemberStates
@@ -59,13 +64,12 @@ def stream_plans(job: AudienceJob, crm: ContactSource, store: MemberStates
                 held_back[email].append(contact)
                 continue
             state = states.get(contact.id)
-            yield plan_member(contact, state, job.settings, job.mapping, job.target_list_id), state
+            yield job.plan(contact, state), state
     held_states = store.member_states(job.name, [c.id for group in held_back.values() for c in group])
     for group in held_back.values():
         states = {contact.id: held_states[contact.id] for contact in group if contact.id in held_states}
         winner, others = choose_member(group, states, job.settings.consent_field)
-        yield plan_member(winner, states.get(winner.id), job.settings, job.mapping, job.target_list_id), \
-            states.get(winner.id)
+        yield job.plan(winner, states.get(winner.id)), states.get(winner.id)
         for other in others:
             yield merged(other, winner.id), states.get(other.id)
 

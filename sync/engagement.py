@@ -33,18 +33,20 @@ class Event:
     url: str = ""
     bounce_type: str = ""
     reason: str = ""
+    ref: str = ""  # the provider's own id of the event, where it has one and repeats are distinct events
     key: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
-        """The key: sha256 of (provider, campaign, email id, action, timestamp, url), computed once.
+        """The key: sha256 of (provider, campaign, email id, action, timestamp, url[, ref]), computed once.
 
         Unsubscribes and cleanings are facts about the address, not the campaign, so their key leaves the
         campaign out: the campaign report and the audience's member list then name the same event once.
+        ``ref`` joins the key only when set, so keys of events without one never change.
         """
         campaign = "" if self.action in ("unsubscribe", "cleaned") else self.campaign_id
         when = self.occurred_at
         stamp = f"{when.year:04d}-{when.month:02d}-{when.day:02d}T{when.hour:02d}:{when.minute:02d}:{when.second:02d}Z"
-        identity = (self.provider, campaign, self.email_id, self.action, stamp, self.url)
+        identity = (self.provider, campaign, self.email_id, self.action, stamp, self.url) + ((self.ref,) if self.ref else ())
         object.__setattr__(self, "key", hashlib.sha256("\x1f".join(identity).encode("utf-8")).hexdigest())
 
 
@@ -91,9 +93,11 @@ class CampaignEntry:
         parts = ["delivered" if self.sent and not self.bounces else ""]
         if self.opens:
             parts.append(f"opened {_times(self.opens)}")
-        if self.clicks:
+        if self.clicks and self.links:
             parts.append(f"clicked {len(self.links)} link{'s' if len(self.links) != 1 else ''}"
                          f" ({_times(self.clicks)})")
+        elif self.clicks:  # Spotler's click feed does not say which link
+            parts.append(f"clicked {_times(self.clicks)}")
         for kind, count in sorted(self.bounces.items()):
             parts.append(f"{kind} bounce" + (f" x{count}" if count > 1 else ""))
         text = ", ".join(part for part in parts if part) or "sent"
@@ -109,16 +113,19 @@ class CampaignEntry:
                               contact_id=contact_id, details=details)
 
 
-def campaign_entry_key(audience: str, campaign_id: str, contact_id: str) -> str:
+PROVIDER_NAMES = {"mailchimp": "Mailchimp", "spotler": "Spotler"}
+
+
+def campaign_entry_key(audience: str, campaign_id: str, contact_id: str, provider: str = "mailchimp") -> str:
     """The external key of a contact's entry for one campaign."""
-    return f"mailchimp:{audience}:{campaign_id}:contact:{contact_id}"
+    return f"{provider}:{audience}:{campaign_id}:contact:{contact_id}"
 
 
 def event_record(event: Event, contact_id: str) -> ActivityRecord:
     """A history entry of its own for one event (bounces, unsubscribes, and every event in per-event mode)."""
     subject = {
         "unsubscribe": f"Unsubscribed{': ' + event.campaign_title if event.campaign_title else ''}",
-        "cleaned": "E-mail address cleaned by Mailchimp",
+        "cleaned": f"E-mail address cleaned by {PROVIDER_NAMES.get(event.provider, event.provider)}",
         "bounce": f"{(event.bounce_type or 'hard').capitalize()} bounce: {event.campaign_title}",
         "open": f"Opened: {event.campaign_title}",
         "click": f"Clicked: {event.campaign_title}",
@@ -131,7 +138,7 @@ def event_record(event: Event, contact_id: str) -> ActivityRecord:
         body += f"\nLink: {event.url}"
     details = {"campaign_id": event.campaign_id, "action": event.action, "url": event.url,
                "bounce_type": event.bounce_type, "reason": event.reason, "email": event.email}
-    return ActivityRecord(f"mailchimp:event:{event.key}", f"email_{event.action}", subject[:200], body,
+    return ActivityRecord(f"{event.provider}:event:{event.key}", f"email_{event.action}", subject[:200], body,
                           event.occurred_at, event.occurred_at, contact_id=contact_id, details=details)
 
 
@@ -144,8 +151,9 @@ def flags_for(event: Event, contact_ids: Iterable[str]) -> list[ContactFlags]:
     if event.action == "unsubscribe":
         return [ContactFlags(contact_id, email_opt_out=True) for contact_id in contact_ids]
     if event.action == "cleaned" or (event.action == "bounce" and (event.bounce_type or "hard") == "hard"):
-        reason = ("cleaned by Mailchimp" if event.action == "cleaned"
-                  else f"hard bounce on Mailchimp campaign {event.campaign_title or event.campaign_id}")
+        provider = PROVIDER_NAMES.get(event.provider, event.provider)
+        reason = (f"cleaned by {provider}" if event.action == "cleaned"
+                  else f"hard bounce on {provider} campaign {event.campaign_title or event.campaign_id}")
         return [ContactFlags(contact_id, email_invalid=True, invalid_reason=reason) for contact_id in contact_ids]
     return []
 

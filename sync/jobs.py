@@ -5,19 +5,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from sync.audience_plan import AudienceJob, PlanSummary, stream_plans
 from sync.connectors.crm_sql import SqlCrm, open_crm
 from sync.connectors.mailchimp import MailchimpAudience
 from sync.connectors.mailchimp_reports import MailchimpReports
+from sync.connectors.provider import ProviderAudience
+from sync.connectors.spotler import SpotlerAudience
+from sync.connectors.spotler_feeds import SpotlerFeeds
 from sync.errors import ConfigError
 from sync.mapping.fields import FieldPlan, plan_merge_fields
 from sync.mapping.load import load_mapping
+from sync.mapping.spotler import build_properties, plan_properties
 from sync.pull import Checkpoint, EventImporter, Puller, PullReport, pull_window_start
+from sync.pull_spotler import SpotlerPuller
 from sync.push import PushExecutor, PushReport, check_threshold, summarise
-from sync.settings import Settings
+from sync.settings import AudienceSettings, Settings
 from sync.state.store import StateStore, open_state
 
 log = logging.getLogger(__name__)
@@ -30,7 +35,7 @@ class Prepared:
     job: AudienceJob
     crm: SqlCrm
     store: StateStore
-    provider: MailchimpAudience
+    provider: ProviderAudience
     field_plan: FieldPlan
     member_count: int
 
@@ -60,10 +65,15 @@ def prepared(settings: Settings, name: str) -> Iterator[Prepared]:
             open_state(settings.state.url.get_secret_value()) as store:
         job = AudienceJob(name, audience, mapping_file.audiences[mapping_name],
                           _target_list_id(crm, audience.target_list), settings.crm.chunk_size)
-        provider = MailchimpAudience(settings.mailchimp, audience.audience_id)
-        member_count = provider.describe()["member_count"]
-        crm_fields = {crm_field.name: crm_field for crm_field in crm.describe_fields()}
-        field_plan = plan_merge_fields(job.mapping, provider.merge_fields(), crm_fields, name)
+        if audience.provider == "spotler":
+            provider = SpotlerAudience(settings.spotler, audience.permission_bits)
+            job, field_plan = _spotler_fields(provider, job)
+            member_count = store.active_member_count(name)  # Mail+ has no per-audience count
+        else:
+            provider = MailchimpAudience(settings.mailchimp, audience.audience_id)
+            member_count = provider.describe()["member_count"]
+            crm_fields = {crm_field.name: crm_field for crm_field in crm.describe_fields()}
+            field_plan = plan_merge_fields(job.mapping, provider.merge_fields(), crm_fields, name)
         if field_plan.conflicts:
             raise ConfigError("\n".join(field_plan.conflicts))
         yield Prepared(job, crm, store, provider, field_plan, member_count)
@@ -89,9 +99,9 @@ def push_audience(settings: Settings, name: str, force: bool = False,
                 log.info("created merge field %s (%s)", provider_field.tag, provider_field.type)
             if summary.has_work:
                 owner_segment = ready.provider.tag_segment(ready.job.settings.ownership_tag) \
-                    if summary.actions["create"] else None
-                executor = PushExecutor(ready.job, ready.provider, ready.store, settings.mailchimp.batch_size,
-                                        settings.mailchimp.concurrency, owner_segment)
+                    if summary.actions["create"] and isinstance(ready.provider, MailchimpAudience) else None
+                executor = PushExecutor(ready.job, ready.provider, ready.store, ready.provider.batch_size,
+                                        ready.provider.concurrency, owner_segment)
                 report = executor.run(stream_plans(ready.job, ready.crm, ready.store),
                                       (lambda done: on_progress(done, total)) if on_progress else None)
             else:  # the first pass found nothing to send or record: no second pass
@@ -110,16 +120,20 @@ def pull_audience(settings: Settings, name: str, since: datetime | None = None,
     audience = settings.audiences[name]
     with open_crm(settings.crm.url.get_secret_value(), settings.crm.schema_file) as crm, \
             open_state(settings.state.url.get_secret_value()) as store:
-        provider = MailchimpAudience(settings.mailchimp, audience.audience_id)
-        provider.describe()
+        provider = _pull_provider(settings, audience)
         run_start = datetime.now(UTC).replace(microsecond=0)
         run_id = store.start_run("pull", name)
         report = PullReport(name)
         importer = EventImporter(name, crm, store, report, audience.history == "event", run_id,
                                  checkpoint or (lambda point: None))
-        reports = MailchimpReports(provider, name, settings.mailchimp.report_page_size)
+        window_start = pull_window_start(run_start, audience.pull_window_days, since)
         try:
-            Puller(importer, reports, run_start, pull_window_start(run_start, audience.pull_window_days, since)).run()
+            if isinstance(provider, SpotlerAudience):
+                SpotlerPuller(importer, SpotlerFeeds(provider, name), run_start, window_start,
+                              timedelta(seconds=settings.spotler.feed_lag_seconds)).run()
+            else:
+                reports = MailchimpReports(provider, name, settings.mailchimp.report_page_size)
+                Puller(importer, reports, run_start, window_start).run()
         except BaseException as error:
             report.requests = provider.requests_made
             store.finish_run(run_id, "failed", report.counts(), error=str(error)[:500])
@@ -127,6 +141,23 @@ def pull_audience(settings: Settings, name: str, since: datetime | None = None,
         report.requests = provider.requests_made
         store.finish_run(run_id, "ok", report.counts())
         return report
+
+
+def _spotler_fields(provider: SpotlerAudience, job: AudienceJob) -> tuple[AudienceJob, FieldPlan]:
+    """Check the mapping against the account's properties; the job then formats values for their types."""
+    types, bits = provider.properties()
+    plan = plan_properties(job.mapping, types, job.name, job.settings.permission_bits, bits)
+    mapping = job.mapping
+    job = replace(job, build=lambda contact: build_properties(contact, mapping, plan.types))
+    return job, FieldPlan(conflicts=plan.conflicts)
+
+
+def _pull_provider(settings: Settings, audience: AudienceSettings) -> MailchimpAudience | SpotlerAudience:
+    if audience.provider == "spotler":
+        return SpotlerAudience(settings.spotler, audience.permission_bits)
+    provider = MailchimpAudience(settings.mailchimp, audience.audience_id or "")
+    provider.describe()  # a missing audience is a configuration error before anything is read
+    return provider
 
 
 def _target_list_id(crm: SqlCrm, wanted: str | None) -> str | None:

@@ -21,7 +21,7 @@ Consent rules, in order (the first that applies decides):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -111,8 +111,12 @@ def plan_member(
     audience: AudienceSettings,
     mapping: AudienceMapping,
     target_list_id: str | None = None,
+    build: Callable[[CrmContact], dict[str, object]] | None = None,
 ) -> MemberPlan:
-    """Decide what to do with one contact (see the module docstring for the rules)."""
+    """Decide what to do with one contact (see the module docstring for the rules).
+
+    ``build`` makes the provider payload (default: Mailchimp merge fields from ``mapping``).
+    """
     email = normalise_email(contact.email)
     leaving = _leave_reason(contact, audience, target_list_id)
     if leaving:
@@ -126,7 +130,7 @@ def plan_member(
         return MemberPlan(contact.id, Action.SKIP, email, reason="email_invalid",
                           detail=contact.consent.invalid_reason)
     try:
-        merge_fields = build_payload(contact, mapping)
+        merge_fields = build(contact) if build is not None else build_payload(contact, mapping)
     except RecordError as error:
         return MemberPlan(contact.id, Action.SKIP, email, reason=error.reason_code, detail=error.detail)
     digest = payload_hash({"email": email, "merge_fields": merge_fields})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sync.connectors.crm_sql import SqlCrm
@@ -70,11 +70,12 @@ class EventImporter:
         fresh = list({event.key: event for event in events if event.key in unseen}.values())
         if not fresh:
             return
+        fresh = self._with_addresses(fresh)
         member_contacts = self.store.contacts_by_provider_id(self.audience, {e.email_id for e in fresh})
         # The CRM is asked by address only where needed: members crm-sync did not push, and events that set
         # flags (every contact with the address gets them). Most events resolve through the state store.
         crm_contacts = self.crm.contacts_by_email(
-            {e.email for e in fresh if e.email_id not in member_contacts or e.action in FLAGGING})
+            {e.email for e in fresh if e.email and (e.email_id not in member_contacts or e.action in FLAGGING)})
         records, flags, statuses, ledger = self._changes(fresh, member_contacts, crm_contacts)
         self.report.entries_written += self.crm.write_activities(records)
         self.checkpoint("activities_written")
@@ -86,6 +87,18 @@ class EventImporter:
         self.report.events_imported += len(ledger)
         self.checkpoint("ledger_written")
 
+    def _with_addresses(self, events: list[Event]) -> list[Event]:
+        """Events that name no address (Spotler's feeds name only the contact) get the one last pushed."""
+        nameless = {event.email_id for event in events if not event.email}
+        if not nameless:
+            return events
+        contacts = self.store.contacts_by_provider_id(self.audience, nameless)
+        states = self.store.member_states(self.audience, contacts.values())
+        emails = {provider_id: states[contact].email for provider_id, contact in contacts.items()
+                  if contact in states and states[contact].email}
+        return [replace(event, email=emails.get(event.email_id, "")) if not event.email else event
+                for event in events]
+
     def _changes(self, events: list[Event], member_contacts: dict[str, str], crm_contacts: dict[str, list[str]]
                  ) -> tuple[list[ActivityRecord], list[ContactFlags], list[MemberOutcome], list[LedgerEvent]]:
         by_entry: dict[str, list[Event]] = defaultdict(list)
@@ -96,7 +109,7 @@ class EventImporter:
         for event in events:
             address_contacts = crm_contacts.get(event.email.strip().lower(), [])
             contact_id = member_contacts.get(event.email_id) or next(iter(address_contacts), None)
-            ledger.append(LedgerEvent(event.key, "mailchimp", self.audience, event.action, event.occurred_at,
+            ledger.append(LedgerEvent(event.key, event.provider, self.audience, event.action, event.occurred_at,
                                       contact_id))
             if contact_id is None:
                 self.report.unmatched += 1
@@ -109,7 +122,7 @@ class EventImporter:
             if self.per_event or event.action in OWN_ENTRY:
                 records.append(event_record(event, contact_id))
             if not self.per_event and event.action in ("sent", "open", "click", "bounce"):
-                by_entry[campaign_entry_key(self.audience, event.campaign_id, contact_id)].append(event)
+                by_entry[campaign_entry_key(self.audience, event.campaign_id, contact_id, event.provider)].append(event)
         records += self._campaign_entries(by_entry)
         records += self._organisation_entries(events, member_contacts, crm_contacts)
         return records, flags, list(statuses.values()), ledger
@@ -132,6 +145,7 @@ class EventImporter:
     def _organisation_entries(self, events: list[Event], member_contacts: dict[str, str],
                               crm_contacts: dict[str, list[str]]) -> list[ActivityRecord]:
         sent = defaultdict(set)
+        provider = events[0].provider if events else "mailchimp"
         for event in events:
             if event.action == "sent":
                 contact_id = member_contacts.get(event.email_id) or next(
@@ -147,7 +161,7 @@ class EventImporter:
                 organisation_id, name = owners.get(contact_id, (None, ""))
                 if organisation_id:
                     by_org[(campaign_id, title, when, organisation_id)][contact_id] = name or contact_id
-        keys = {(f"mailchimp:{self.audience}:{c}:organisation:{o}"): (c, t, w, o) for c, t, w, o in by_org}
+        keys = {(f"{provider}:{self.audience}:{c}:organisation:{o}"): (c, t, w, o) for c, t, w, o in by_org}
         existing = self.crm.activities_by_key(keys)
         records = []
         for key, (campaign_id, title, when, organisation_id) in keys.items():

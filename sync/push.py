@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sync.audience_plan import AudienceJob, PlanSummary, records_reason, stream_plans
-from sync.connectors.mailchimp import MailchimpAudience, MemberResult, MemberWrite
+from sync.connectors.provider import MemberRef, MemberResult, MemberWrite, ProviderAudience
 from sync.errors import CrmSyncError
 from sync.mapping.fields import FieldPlan
 from sync.plan import Action, MemberPlan
@@ -76,7 +76,7 @@ def summarise(job: AudienceJob, crm, store: StateStore, field_plan: FieldPlan, s
 class PushExecutor:
     """The second pass: sends the plan's writes in batches, several in flight, and records outcomes."""
 
-    def __init__(self, job: AudienceJob, provider: MailchimpAudience, store: StateStore, batch_size: int,
+    def __init__(self, job: AudienceJob, provider: ProviderAudience, store: StateStore, batch_size: int,
                  concurrency: int, owner_segment: int | None):
         self.job = job
         self.provider = provider
@@ -117,7 +117,7 @@ class PushExecutor:
         elif plan.action is Action.CHANGE_EMAIL:
             self._submit([(plan, state)], lambda: [self.provider.change_email(plan.previous_email, _write(plan))])
         elif plan.action is Action.ARCHIVE:
-            self._submit([(plan, state)], lambda: [self.provider.archive(plan.email)])
+            self._submit([(plan, state)], lambda: [self.provider.archive(MemberRef(plan.contact_id, plan.email))])
         elif plan.action in (Action.SKIP, Action.MERGED):
             self._note_quiet(plan, state)
 
@@ -129,8 +129,8 @@ class PushExecutor:
             writes = [_write(plan) for plan, _ in batch]
             self._submit(batch, lambda: self.provider.upsert(writes))
         else:
-            emails = [plan.email for plan, _ in batch]
-            self._submit(batch, lambda: self.provider.unsubscribe(emails))
+            members = [MemberRef(plan.contact_id, plan.email) for plan, _ in batch]
+            self._submit(batch, lambda: self.provider.unsubscribe(members))
 
     def _submit(self, batch: list[tuple[MemberPlan, MemberStateRow | None]],
                 send: Callable[[], list[MemberResult]]) -> None:
@@ -147,10 +147,10 @@ class PushExecutor:
 
     def _record(self, batch: list[tuple[MemberPlan, MemberStateRow | None]], results: list[MemberResult]) -> None:
         now = datetime.now(UTC)
-        by_email = {result.email.lower(): result for result in results}
+        by_contact = {result.contact_id: result for result in results}
         outcomes = []
         for plan, state in batch:
-            result = by_email.get((plan.email or "").lower())
+            result = by_contact.get(plan.contact_id)
             outcomes.append(self._outcome(plan, state, result, now))
         self.store.save_member_outcomes(self.job.name, outcomes)
         self._tag(final=False)
@@ -170,9 +170,11 @@ class PushExecutor:
         owned = result.created or bool(state and state.owned)
         if result.created and self.owner_segment is not None:
             self._to_tag.append(result.email)
+        # An update Spotler answers without a status leaves the one the state store knew.
+        status = result.status or (state.provider_status if state else None)
         return MemberOutcome(plan.contact_id, email=plan.email, provider_id=result.provider_id,
                              payload_hash=plan.payload_hash, payload=dict(plan.merge_fields or {}),
-                             provider_status=result.status, owned=owned, pushed_at=now,
+                             provider_status=status, owned=owned, pushed_at=now,
                              reason_code=plan.reason if plan.action is Action.REOPTIN else None)
 
     def _note_quiet(self, plan: MemberPlan, state: MemberStateRow | None) -> None:
@@ -196,4 +198,5 @@ class PushExecutor:
 
 def _write(plan: MemberPlan) -> MemberWrite:
     status = "pending" if plan.action is Action.REOPTIN else None
-    return MemberWrite(plan.email, dict(plan.merge_fields or {}), plan.status_if_new or "subscribed", status)
+    return MemberWrite(plan.email, dict(plan.merge_fields or {}), plan.status_if_new or "subscribed", status,
+                       contact_id=plan.contact_id, new=plan.action is Action.CREATE)

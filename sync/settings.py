@@ -20,6 +20,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -71,8 +72,14 @@ class LeavePolicy(StrEnum):
 class AudienceSettings(_Section):
     """One provider audience kept equal to a set of CRM contacts."""
 
-    provider: Literal["mailchimp"] = Field("mailchimp", description="Which provider holds the audience.")
-    audience_id: str = Field(min_length=1, description="The provider's audience (Mailchimp list) id.")
+    provider: Literal["mailchimp", "spotler"] = Field("mailchimp", description="Which provider holds the audience.")
+    audience_id: str | None = Field(
+        None, min_length=1, description="The Mailchimp audience (list) id; Spotler has one contact database per account."
+    )
+    permission_bits: list[int] = Field(
+        default_factory=list,
+        description="Spotler: the account's permission bits that mean consent for this audience (e.g. [1] = Nieuwsbrief).",
+    )
     mapping: str | None = Field(None, description="Audience section of the mapping file; default: this name.")
     target_list: str | None = Field(
         None, description="Only members of this CRM target list (id or name); default: every contact."
@@ -95,8 +102,29 @@ class AudienceSettings(_Section):
     history: Literal["campaign", "event"] = Field(
         "campaign", description="CRM history: one entry per contact per campaign, or one per event.")
 
+    @model_validator(mode="after")
+    def _provider_needs(self) -> AudienceSettings:
+        if self.provider == "mailchimp" and not self.audience_id:
+            raise ValueError("a Mailchimp audience needs audience_id (the list id)")
+        if self.provider == "spotler" and not self.permission_bits:
+            raise ValueError("a Spotler audience needs permission_bits: the bit(s) that mean consent, e.g. [1]")
+        if self.provider == "spotler" and self.reoptin:
+            raise ValueError("Spotler has no re-opt-in confirmation mail: switching a permission bit back on would "
+                             "re-subscribe someone who unsubscribed; set reoptin: false")
+        if any(bit < 1 for bit in self.permission_bits):
+            raise ValueError("permission_bits are positive numbers, as Spotler lists them in contact/properties/list")
+        return self
 
-class MailchimpSettings(_Section):
+
+class _HttpProviderSettings(_Section):
+    """What every provider connector needs: timeouts and how long to retry."""
+
+    timeout_seconds: float = Field(120, gt=0, description="Per-request timeout.")
+    retry_seconds: float = Field(600, gt=0, description="Keep retrying rate limits, outages and timeouts this long.")
+    retry_initial_wait: float = Field(0.5, gt=0, le=60, description="First backoff wait; it grows exponentially.")
+
+
+class MailchimpSettings(_HttpProviderSettings):
     """How to reach Mailchimp."""
 
     api_key: SecretStr | None = Field(None, description="Mailchimp API key (<32 hex>-<datacenter>).")
@@ -105,11 +133,26 @@ class MailchimpSettings(_Section):
     )
     concurrency: int = Field(9, ge=1, le=10, description="Requests in flight; Mailchimp refuses more than 10.")
     batch_size: int = Field(500, ge=1, le=500, description="Members per batch request (Mailchimp's maximum: 500).")
-    timeout_seconds: float = Field(120, gt=0, description="Per-request timeout.")
-    retry_seconds: float = Field(600, gt=0, description="Keep retrying rate limits, outages and timeouts this long.")
-    retry_initial_wait: float = Field(0.5, gt=0, le=60, description="First backoff wait; it grows exponentially.")
     report_page_size: int = Field(500, ge=1, le=1000,
                                   description="Rows per report page (1000 is the maximum; heavy reports time out).")
+
+
+class SpotlerSettings(_HttpProviderSettings):
+    """How to reach Spotler Mail+ (OAuth 1.0a consumer key and secret, made under Integrations in Mail+)."""
+
+    consumer_key: SecretStr | None = Field(None, description="Spotler REST API key.")
+    consumer_secret: SecretStr | None = Field(None, description="Spotler REST API secret.")
+    base_url: str = Field("https://restapi.mailplus.nl/integrationservice-1.1.0",
+                          description="Versioned API base URL.")
+    batch_size: int = Field(100, ge=1, le=100, description="Contacts per contact/list request (Spotler's maximum: 100).")
+    concurrency: int = Field(2, ge=1, le=10, description="Requests in flight.")
+    requests_per_second: float = Field(
+        5, ge=0, description="Client-side throttle (Spotler documents no limit; 0 turns it off).")
+    page_size: int = Field(1000, ge=1, le=10000, description="Rows per feed page (Spotler's maximum: 10000).")
+    feed_lag_seconds: int = Field(
+        300, ge=0, le=86400,
+        description="Feeds are read up to this long before now and re-read from this long before the cursor, "
+                    "so records that appear late are not missed (the ledger drops repeats).")
 
 
 class ScheduleSettings(_Section):
@@ -142,6 +185,7 @@ class Settings(BaseSettings):
     state: StateSettings = Field(default_factory=StateSettings)
     mapping_file: Path = Field(Path("config/mapping.yaml"), description="The field-mapping file.")
     mailchimp: MailchimpSettings = Field(default_factory=MailchimpSettings)
+    spotler: SpotlerSettings = Field(default_factory=SpotlerSettings)
     audiences: dict[str, AudienceSettings] = Field(default_factory=dict)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     lock_ttl_seconds: float = Field(

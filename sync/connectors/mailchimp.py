@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 import mailchimp_marketing
 
 from sync.connectors.mailchimp_calls import call
+from sync.connectors.provider import MemberRef, MemberResult, MemberWrite
 from sync.errors import ConfigError, ProviderRejected
 from sync.mapping.fields import ProviderField
 from sync.retry import retrying
@@ -27,29 +28,6 @@ MERGE_FIELD_PAGE = 1000  # the API's maximum; its default of 10 silently hides f
 def subscriber_hash(email: str) -> str:
     """Mailchimp's member id: md5 of the trimmed, lower-cased address."""
     return hashlib.md5(email.strip().lower().encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class MemberWrite:
-    """One member to create or update."""
-
-    email: str
-    merge_fields: dict[str, Any]
-    status_if_new: str = "subscribed"
-    status: str | None = None  # only for unsubscribe or an explicit re-opt-in (pending)
-
-
-@dataclass(frozen=True, slots=True)
-class MemberResult:
-    """What Mailchimp said about one address."""
-
-    email: str
-    ok: bool
-    provider_id: str | None = None
-    status: str | None = None
-    created: bool = False
-    reason_code: str | None = None
-    error: str | None = None
 
 
 # Text in Mailchimp's error detail -> our stable reason code. Terminal ones are never retried.
@@ -79,11 +57,15 @@ def reason_code(title: str, detail: str) -> str:
 class MailchimpAudience:
     """One Mailchimp audience (list). Thread-safe: the SDK keeps no connection state."""
 
+    name = "mailchimp"
+
     def __init__(self, settings: MailchimpSettings, list_id: str):
         if settings.api_key is None:
             raise ConfigError("no Mailchimp API key: set CRM_SYNC_MAILCHIMP__API_KEY or key mailchimp.api_key")
         key = settings.api_key.get_secret_value()
         self.list_id = list_id
+        self.batch_size = settings.batch_size
+        self.concurrency = settings.concurrency
         self.base_url = (settings.base_url or _default_base_url(key)).rstrip("/")
         self._client = mailchimp_marketing.Client()
         # "server" replaces itself: the SDK rewrites that word anywhere in the URL with this value.
@@ -128,12 +110,12 @@ class MailchimpAudience:
     def upsert(self, members: Sequence[MemberWrite]) -> list[MemberResult]:
         """Create or update up to 500 members in one request; one result per address."""
         items = [_member_item(member) for member in members]
-        return self._batch(items)
+        return _with_contacts(self._batch(items), [member.contact_id for member in members])
 
-    def unsubscribe(self, emails: Sequence[str]) -> list[MemberResult]:
+    def unsubscribe(self, members: Sequence[MemberRef]) -> list[MemberResult]:
         """Unsubscribe up to 500 existing members in one request."""
-        items = [{"email_address": email, "status": "unsubscribed"} for email in emails]
-        return self._batch(items)
+        items = [{"email_address": member.email, "status": "unsubscribed"} for member in members]
+        return _with_contacts(self._batch(items), [member.contact_id for member in members])
 
     def change_email(self, previous_email: str, member: MemberWrite) -> MemberResult:
         """Move an existing member to a new address (keeping its history), updating its fields too."""
@@ -143,18 +125,19 @@ class MailchimpAudience:
                                 subscriber_hash(previous_email), body)
         except ProviderRejected as error:
             return MemberResult(member.email, False, reason_code=reason_code(error.title, error.detail),
-                                error=error.detail)
-        return _result(member.email, answer, created=False)
+                                error=error.detail, contact_id=member.contact_id)
+        return replace(_result(member.email, answer, created=False), contact_id=member.contact_id)
 
-    def archive(self, email: str) -> MemberResult:
+    def archive(self, member: MemberRef) -> MemberResult:
         """Archive a member (reversible, unlike a permanent delete); one that cannot be archived counts as done."""
+        email = member.email
         try:
             self._call(self._client.lists.delete_list_member, self.list_id, subscriber_hash(email))
         except ProviderRejected as error:
             if error.status not in (404, 405):
                 return MemberResult(email, False, reason_code=reason_code(error.title, error.detail),
-                                    error=error.detail)
-        return MemberResult(email, True, subscriber_hash(email), status="archived")
+                                    error=error.detail, contact_id=member.contact_id)
+        return MemberResult(email, True, subscriber_hash(email), status="archived", contact_id=member.contact_id)
 
     def tag_segment(self, name: str) -> int:
         """The id of the static segment (tag) called ``name``, created if missing."""
@@ -193,6 +176,11 @@ class MailchimpAudience:
         return [results.get(item["email_address"].lower())
                 or MemberResult(item["email_address"], False, reason_code="provider_rejected", error=missing)
                 for item in items]
+
+
+def _with_contacts(results: list[MemberResult], contact_ids: list[str]) -> list[MemberResult]:
+    """The batch's results (in item order) marked with the contact each item stands for."""
+    return [replace(result, contact_id=contact_id) for result, contact_id in zip(results, contact_ids, strict=True)]
 
 
 def _member_item(member: MemberWrite) -> dict[str, Any]:

@@ -63,6 +63,8 @@ DATE_FORMATS_BY_TYPE = {ProviderFieldType.DATE: DATE_FORMATS, ProviderFieldType.
 NO_DEFAULT_TYPES = frozenset({ProviderFieldType.ADDRESS, ProviderFieldType.DATE, ProviderFieldType.BIRTHDAY})
 
 _TAG = re.compile(rf"[A-Z0-9_]{{1,{MAX_TAG_LENGTH}}}")
+_PROPERTY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+RESERVED_PROPERTIES = frozenset({"email", "permissions"})
 
 # Where a field's values come from: one CRM field, several joined as text, or address part -> CRM field.
 FieldSource = str | tuple[str, ...] | dict[str, str]
@@ -114,6 +116,28 @@ class FieldMapping(BaseModel):
     decimals: int | None = Field(default=None, ge=0, le=10)
     default: str | int | float | None = None
     choices: dict[str, str] | None = None
+    # The Spotler Mail+ property this field fills (camelCase, as contact/properties/list names it); for an
+    # address, a map of address parts to properties. Fields without it are not sent to Spotler.
+    spotler: str | dict[str, str] | None = None
+
+    @field_validator("spotler", mode="plain")
+    @classmethod
+    def _spotler_shape(cls, value: Any) -> str | dict[str, str] | None:
+        if value is None:
+            return None
+        names = [value] if isinstance(value, str) else list(value.values()) if isinstance(value, dict) else None
+        if names and all(isinstance(name, str) and _PROPERTY.fullmatch(name) for name in names):
+            reserved = [name for name in names if name in RESERVED_PROPERTIES]
+            if reserved:
+                raise PydanticCustomError(
+                    "spotler_reserved", "'{name}' is filled by crm-sync itself (the e-mail address and the "
+                    "audience's permission_bits), not by the mapping", {"name": reserved[0]})
+            return value if isinstance(value, str) else {str(part): name for part, name in value.items()}
+        raise PydanticCustomError(
+            "spotler_shape",
+            "spotler must name a Spotler property (letters, digits and _, starting with a letter), "
+            "or for an address map address parts to properties",
+        )
 
     @field_validator("source", mode="plain")
     @classmethod
@@ -233,6 +257,17 @@ def _source_violations(field: FieldMapping) -> list[Violation]:
         found.append(Violation("source", f"several sources can only be joined into a text field, not {field.type}"))
     if field.join is not None and not isinstance(field.source, tuple):
         found.append(Violation("join", "join needs a list of sources, e.g. source: [first_name, last_name]"))
+    if isinstance(field.spotler, dict):
+        if not is_address:
+            found.append(Violation("spotler", "a map of address parts is only for address fields"))
+        elif isinstance(field.source, dict):
+            for part in field.spotler:
+                if part not in field.source:
+                    found.append(Violation(f"spotler.{part}", "this address part has no source",
+                                           closest(part, list(field.source))))
+    elif is_address and field.spotler is not None:
+        found.append(Violation("spotler", "Spotler has no address type: map address parts to properties, "
+                               "e.g. spotler: { addr1: street, city: city, zip: postalCode }"))
     return found
 
 

@@ -63,10 +63,7 @@ def field_value(field: FieldMapping, values: Mapping[str, FieldValue]) -> Provid
     """The provider value of one field, from a contact's CRM values. Raises ``ConversionError``."""
     if isinstance(field.source, dict):  # the model allows a map of parts for address fields only
         return _address(field.source, field.trim, values)
-    if isinstance(field.source, tuple):
-        raw: FieldValue = join_text((_read(values, name, field.trim) for name in field.source), field.join or " ")
-    else:
-        raw = _read(values, field.source_fields[0], field.trim)
+    raw = raw_value(field, values)
     if is_empty(raw):
         return "" if field.default is None else field.default
     kind = field.type
@@ -77,6 +74,18 @@ def field_value(field: FieldMapping, values: Mapping[str, FieldValue]) -> Provid
     if kind in CHOICE_TYPES:
         return translate_choice(raw, field.choices) if field.choices else to_text(raw)
     return apply_case(to_text(raw), field.case)
+
+
+def raw_value(field: FieldMapping, values: Mapping[str, FieldValue]) -> FieldValue:
+    """The CRM value a (non-address) field reads: one field, or several joined as text; trimmed if asked."""
+    if isinstance(field.source, tuple):
+        return join_text((_read(values, name, field.trim) for name in field.source), field.join or " ")
+    return _read(values, field.source_fields[0], field.trim)
+
+
+def read_value(values: Mapping[str, FieldValue], name: str, trim: bool) -> FieldValue:
+    """One CRM value by field name (missing counts as empty), trimmed if asked."""
+    return _read(values, name, trim)
 
 
 def _read(values: Mapping[str, FieldValue], name: str, trim: bool) -> FieldValue:

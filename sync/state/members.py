@@ -112,6 +112,15 @@ def contacts_by_provider_id(conn: Connection, audience: str, provider_ids: Itera
     return found
 
 
+def active_member_count(conn: Connection, audience: str) -> int:
+    """Members of ``audience`` crm-sync pushed that still receive mail, as far as the state store knows."""
+    inactive = ("unsubscribed", "cleaned", "archived")
+    query = select(func.count()).select_from(MEMBERS).where(
+        MEMBERS.c.audience == audience, MEMBERS.c.provider_id.is_not(None),
+        MEMBERS.c.provider_status.is_(None) | MEMBERS.c.provider_status.not_in(inactive))
+    return int(conn.execute(query).scalar_one())
+
+
 def member_state_page(conn: Connection, audience: str, after: str | None, limit: int) -> list[MemberStateRow]:
     """Up to ``limit`` members of ``audience`` in contact-id order, starting after ``after``."""
     query = select(MEMBERS).where(MEMBERS.c.audience == audience)

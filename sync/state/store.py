@@ -158,6 +158,11 @@ class StateStore:
                 written += tx.save_member_outcomes(audience, chunk)
         return written
 
+    def active_member_count(self, audience: str) -> int:
+        """Members of ``audience`` that still receive mail, per the state store (for providers without a count)."""
+        with translate_errors(self.url, "reading member state"), self._engine.connect() as conn:
+            return members.active_member_count(conn, audience)
+
     def iter_member_states(self, audience: str) -> Iterator[MemberStateRow]:
         """Every member of ``audience`` in contact-id order, read a page at a time (no long-held cursor)."""
         after: str | None = None

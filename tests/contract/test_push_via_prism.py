@@ -44,5 +44,5 @@ def test_every_push_request_conforms_to_the_spec(world_behind_prism):
             second.summary.actions["unsubscribe"], second.summary.actions["archive"]) == (1, 1, 1, 1)
     assert second.rejected == 0 and second.written == 4
     log = proxy.log()
-    assert "Violation" not in log and "422" not in log, log[-3000:]
+    assert "Violation" not in log and "returned 422" not in log, log[-3000:]  # (a port may contain 422)
     assert world.sandbox.request_count() >= first.requests  # everything reached the sandbox through Prism

@@ -1,4 +1,8 @@
-"""A small world for push tests: the demo CRM, a running Mailchimp sandbox and settings joining them."""
+"""A small world for push and pull tests: the demo CRM, a running provider sandbox and settings joining them.
+
+``world.view`` speaks to the sandbox in addresses and mapping tags (tests/providers.py), the same for
+Mailchimp and Spotler; ``world.sandbox`` is the sandbox itself, for provider-specific tests.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ from sqlalchemy import create_engine, select, update
 
 from sync.democrm.schema import crm_tables
 from sync.sandbox.mailchimp import MailchimpSandbox
+from sync.sandbox.spotler import SpotlerSandbox
 from sync.settings import AudienceSettings, Settings
 from sync.state.store import open_state
+from tests.providers import MailchimpView, SpotlerView
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE_DOMAINS = ("@example.com", "@example.org", "@example.net")
@@ -19,10 +25,20 @@ FAKE_DOMAINS = ("@example.com", "@example.org", "@example.net")
 @dataclass
 class World:
     settings: Settings
-    sandbox: MailchimpSandbox
-    list_id: str
+    sandbox: MailchimpSandbox | SpotlerSandbox
+    list_id: str | None  # the Mailchimp audience; None for Spotler
     crm_url: str
     state_url: str
+    view: MailchimpView | SpotlerView | None = None
+
+    def __post_init__(self) -> None:
+        if self.view is None:
+            self.view = SpotlerView(self.sandbox) if isinstance(self.sandbox, SpotlerSandbox) \
+                else MailchimpView(self.sandbox, self.list_id)
+
+    @property
+    def provider(self) -> str:
+        return self.view.provider
 
     def edit_contact(self, contact_id: int, **values) -> None:
         """Change a contact in the CRM the way a CRM user would."""
@@ -38,7 +54,8 @@ class World:
         return rows
 
     def members(self, status: str | None = None) -> dict[str, dict]:
-        return {member["email_address"].lower(): member for member in self.sandbox.members(self.list_id, status)}
+        """The provider's members by address: {"status", "fields" by mapping tag}."""
+        return self.view.members(status)
 
     def state(self, contact_id: int):
         with open_state(self.state_url) as store:
@@ -52,7 +69,7 @@ class World:
 
     def writes(self) -> int:
         """Write requests the sandbox received (anything but GET)."""
-        return sum(self.sandbox.request_count(method=method) for method in ("POST", "PUT", "PATCH", "DELETE"))
+        return self.view.writes()
 
 
 def edit_contact(crm_url: str, contact_id: int, **values) -> None:
@@ -73,6 +90,14 @@ def eligible(row: dict) -> bool:
 
 def make_settings(tmp_path: Path, sandbox: MailchimpSandbox, list_id: str, crm_url: str, state_url: str,
                   mapping_file: Path | None = None) -> Settings:
+    if isinstance(sandbox, SpotlerSandbox):
+        return Settings(
+            crm={"url": crm_url}, state={"url": state_url},
+            mapping_file=mapping_file or REPO / "config" / "mapping.yaml",
+            spotler={"consumer_key": sandbox.consumer_key, "consumer_secret": sandbox.consumer_secret,
+                     "base_url": sandbox.base_url, "requests_per_second": 0, "feed_lag_seconds": 1},
+            audiences={"newsletter": {"provider": "spotler", "permission_bits": [1]}},
+        )
     return Settings(
         crm={"url": crm_url}, state={"url": state_url},
         mapping_file=mapping_file or REPO / "config" / "mapping.yaml",

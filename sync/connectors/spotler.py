@@ -1,0 +1,165 @@
+"""Spotler Mail+ contacts for the push: properties, bulk upserts, unsubscribes by permission bit, anonymising.
+
+Identity is ``externalId`` = our CRM contact id, so an e-mail change is an update of the same contact.
+New contacts are *inserted* (``update: false``) with the audience's permission bits switched on, which
+tells us crm-sync created them (the only contacts it will ever anonymise). A contact Mail+ already had
+(same externalId, or its de-duplication on e-mail) answers ``CONTACT_ALREADY_EXISTS`` and is updated
+instead, without permission bits, and its real status is read back: consent is never switched on for
+someone Mail+ already knew. Updates never send permission bits, so a bit the person cleared stays cleared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sync.connectors.provider import MemberRef, MemberResult, MemberWrite
+from sync.connectors.spotler_http import SpotlerClient
+from sync.errors import ProviderRejected
+from sync.settings import SpotlerSettings
+
+# Per-contact result codes of POST contact/list -> our reason codes.
+REASONS = {"PROPERTY_INVALID": "invalid_field_value", "CONTACT_UNKNOWN": "provider_rejected",
+           "CONTACT_ALREADY_EXISTS": "email_taken_in_provider", "ERROR": "provider_rejected"}
+OPTED_OUT = frozenset({"CONTACT_OPTOUT", "NO_ACTIVE_CHANNEL"})
+
+
+def permission_status(contact: dict[str, Any], bits: Sequence[int]) -> str:
+    """``subscribed`` when the contact gets mail on one of ``bits``; else ``unsubscribed``."""
+    properties = contact.get("properties") or {}
+    channels = {c.get("name"): c.get("value") for c in contact.get("channels") or []}
+    enabled = {p.get("bit") for p in properties.get("permissions") or [] if p.get("enabled")}
+    if channels.get("EMAIL") is False or not enabled.intersection(bits):
+        return "unsubscribed"
+    return "subscribed"
+
+
+class SpotlerAudience:
+    """The contacts of one Spotler account, consent meaning the audience's ``permission_bits``."""
+
+    name = "spotler"
+
+    def __init__(self, settings: SpotlerSettings, permission_bits: Sequence[int]):
+        self.client = SpotlerClient(settings)
+        self.bits = list(permission_bits)
+        self.batch_size = settings.batch_size
+        self.concurrency = settings.concurrency
+
+    @property
+    def requests_made(self) -> int:
+        return self.client.requests_made
+
+    @property
+    def write_requests_made(self) -> int:
+        return self.client.write_requests_made
+
+    def properties(self) -> tuple[dict[str, str], dict[int, str]]:
+        """The account's properties (name -> Spotler type) and its permission bits (bit -> description)."""
+        catalogue = self.client.call("GET", "contact/properties/list") or []
+        types = {item["name"]: item.get("type", "string") for item in catalogue}
+        bits = {int(entry["bit"]): entry.get("description", "")
+                for item in catalogue if item["name"] == "permissions" for entry in item.get("entries") or []}
+        return types, bits
+
+    def upsert(self, members: Sequence[MemberWrite]) -> list[MemberResult]:
+        """Insert new contacts (consent bits on), update the others (properties only); one result each."""
+        results: dict[str, MemberResult] = {}
+        known = [m for m in members if not m.new]
+        inserted = self._bulk([m for m in members if m.new], update=False)
+        for member in (m for m in members if m.new):
+            answer = inserted[member.contact_id]
+            if answer.get("code") == "CONTACT_ALREADY_EXISTS":
+                known.append(member)
+            else:
+                results[member.contact_id] = _result(member, answer, created=True)
+        existed = {m.contact_id for m in members if m.new}
+        updated = self._bulk(known, update=True)
+        for member in known:
+            result = _result(member, updated[member.contact_id], created=False)
+            if result.ok and member.contact_id in existed and result.status is None:
+                result = self._with_status(result)  # someone Mail+ already knew: what did they consent to?
+            results[member.contact_id] = result
+        return [results[m.contact_id] for m in members]
+
+    def unsubscribe(self, members: Sequence[MemberRef]) -> list[MemberResult]:
+        """Switch the audience's permission bits off for existing contacts."""
+        off = [{"bit": bit, "enabled": False} for bit in self.bits]
+        body = {"update": True, "purge": False,
+                "contacts": [{"externalId": m.contact_id, "properties": {"permissions": off}} for m in members]}
+        answers = _by_id(self.client.call("POST", "contact/list", body=body) or [])
+        results = []
+        for member in members:
+            answer = answers.get(member.contact_id, {})
+            code = answer.get("code")
+            if code == "OK" or code in OPTED_OUT:
+                results.append(MemberResult(member.email, True, member.contact_id, "unsubscribed",
+                                            contact_id=member.contact_id))
+            else:
+                results.append(_failure(member.email, member.contact_id, answer))
+        return results
+
+    def change_email(self, previous_email: str, member: MemberWrite) -> MemberResult:
+        """Spotler keys contacts by externalId: a new address is a plain update of the same contact."""
+        return self.upsert([member])[0]
+
+    def archive(self, member: MemberRef) -> MemberResult:
+        """Anonymise the contact (Spotler cannot delete; this is irreversible). Unknown counts as done."""
+        try:
+            self.client.call("PUT", f"contact/anonymize/{member.contact_id}")
+        except ProviderRejected as error:
+            if error.status != 404:
+                return MemberResult(member.email, False, reason_code="provider_rejected", error=error.detail,
+                                    contact_id=member.contact_id)
+        return MemberResult(member.email, True, member.contact_id, "archived", contact_id=member.contact_id)
+
+    def contact(self, contact_id: str) -> dict[str, Any] | None:
+        """One contact as Mail+ holds it, or None."""
+        try:
+            return self.client.call("GET", f"contact/{contact_id}")
+        except ProviderRejected as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def _bulk(self, members: Sequence[MemberWrite], update: bool) -> dict[str, dict]:
+        if not members:
+            return {}
+        contacts = [_contact(member, None if update else self.bits) for member in members]
+        answers = self.client.call("POST", "contact/list",
+                                   body={"update": update, "purge": False, "contacts": contacts}) or []
+        found = _by_id(answers)
+        missing = {"code": "ERROR", "message": "Spotler's answer did not mention this contact"}
+        return {member.contact_id: found.get(member.contact_id, missing) for member in members}
+
+    def _with_status(self, result: MemberResult) -> MemberResult:
+        contact = self.contact(result.provider_id or "")
+        status = permission_status(contact, self.bits) if contact else None
+        return MemberResult(result.email, True, result.provider_id, status, False, contact_id=result.contact_id)
+
+
+def _contact(member: MemberWrite, consent_bits: list[int] | None) -> dict[str, Any]:
+    properties: dict[str, Any] = {"email": member.email, **member.merge_fields}
+    if consent_bits is not None:
+        properties["permissions"] = [{"bit": bit, "enabled": True} for bit in consent_bits]
+    return {"externalId": member.contact_id, "properties": properties}
+
+
+def _by_id(answers: list[dict]) -> dict[str, dict]:
+    return {str(answer.get("externalId")): answer for answer in answers}
+
+
+def _result(member: MemberWrite, answer: dict, created: bool) -> MemberResult:
+    code = answer.get("code")
+    if code == "OK":
+        return MemberResult(member.email, True, member.contact_id, "subscribed" if created else None, created,
+                            contact_id=member.contact_id)
+    if code in OPTED_OUT:  # opted out of everything in Mail+: recorded, never switched back on
+        return MemberResult(member.email, True, member.contact_id, "unsubscribed", contact_id=member.contact_id)
+    return _failure(member.email, member.contact_id, answer)
+
+
+def _failure(email: str, contact_id: str, answer: dict) -> MemberResult:
+    code = answer.get("code") or "ERROR"
+    detail = f"{code}: {answer.get('message') or 'no message'}"
+    return MemberResult(email, False, reason_code=REASONS.get(code, "provider_rejected"), error=detail,
+                        contact_id=contact_id)

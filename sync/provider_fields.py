@@ -1,0 +1,58 @@
+"""The mapping against a provider account's real fields, for `crm-sync mapping check --online`.
+
+Mailchimp merge fields the mapping needs are created by the push; Spotler properties cannot be created
+through its API, so the report lists the ones a marketer must add in Mail+, with their types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sync.connectors.mailchimp import MailchimpAudience
+from sync.connectors.spotler import SpotlerAudience
+from sync.mapping.fields import plan_merge_fields
+from sync.mapping.model import AudienceMapping
+from sync.mapping.spotler import plan_properties
+from sync.records import CrmField
+from sync.settings import Settings
+
+
+@dataclass
+class FieldReport:
+    """One audience's mapping against its provider account."""
+
+    audience: str
+    provider: str
+    existing: int = 0
+    to_create: list[str] = field(default_factory=list)  # Mailchimp: made by the push
+    to_make_by_hand: list[str] = field(default_factory=list)  # Spotler: "name (type) for TAG"
+    not_sent: list[str] = field(default_factory=list)  # mapping fields without a Spotler property
+    conflicts: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.conflicts
+
+
+def field_report(settings: Settings, name: str, mapping: AudienceMapping, crm_fields: list[CrmField]) -> FieldReport:
+    """Ask the audience's provider for its fields and compare them with the mapping."""
+    audience = settings.audiences[name]
+    report = FieldReport(name, audience.provider)
+    if audience.provider == "spotler":
+        provider = SpotlerAudience(settings.spotler, audience.permission_bits)
+        types, bits = provider.properties()
+        plan = plan_properties(mapping, types, name, audience.permission_bits, bits)
+        report.existing = len(types)
+        report.to_make_by_hand = [f"{p.name} ({p.fits[0]}) for {p.tag}" + (f".{p.part}" if p.part else "")
+                                  for p in plan.missing]
+        report.not_sent = plan.unmapped
+        report.conflicts = plan.conflicts
+        return report
+    mailchimp = MailchimpAudience(settings.mailchimp, audience.audience_id or "")
+    mailchimp.describe()
+    existing = mailchimp.merge_fields()
+    plan = plan_merge_fields(mapping, existing, {f.name: f for f in crm_fields}, name)
+    report.existing = len(existing)
+    report.to_create = [f"{f.tag} ({f.type})" for f in plan.to_create]
+    report.conflicts = plan.conflicts
+    return report
