@@ -25,7 +25,8 @@ MAX_PAGE_SIZE = 10000
 @dataclass(slots=True)
 class ApiRequest:
     """``path`` is relative to the base URL and still percent-encoded (``/contact/list``); ``link_base`` is what
-    ``paging.next`` URLs start with; ``query`` holds the non-OAuth query parameters in the order sent."""
+    ``paging.next`` URLs start with; ``query`` holds the non-OAuth query parameters in the order sent. The last
+    page's ``paging.next`` is null (as documented) unless ``omit_last_next`` (what the Swagger 2.0 spec allows)."""
 
     method: str
     path: str
@@ -34,6 +35,7 @@ class ApiRequest:
     raw_body: bytes
     state: SpotlerState
     link_base: str
+    omit_last_next: bool = False
 
     def json_object(self) -> dict[str, Any]:
         """The JSON body, which must be an object; 400 ``INVALID_PARAMS`` otherwise."""
@@ -68,8 +70,10 @@ class ApiRequest:
         """``{"paging": {"next", "after"}, key: <this page>}`` over the whole result ``items``."""
         after, size = self.page(size_required)
         following = after + size
-        next_url = self.url_with(after=following) if following < len(items) else None
-        return {"paging": {"next": next_url, "after": after}, key: list(items[after:following])}
+        paging: dict[str, Any] = {"next": self.url_with(after=following) if following < len(items) else None}
+        if paging["next"] is None and self.omit_last_next:
+            del paging["next"]
+        return {"paging": {**paging, "after": after}, key: list(items[after:following])}
 
     def url_with(self, **changes: Any) -> str:
         """The absolute URL of this request with some query parameters changed."""

@@ -59,11 +59,15 @@ class SpotlerSandbox:
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
-    def serve_behind(self, public_base_url: str) -> None:
-        """Clients now reach this sandbox through a proxy at ``public_base_url`` (they sign that URL)."""
+    def serve_behind(self, public_base_url: str, *, spec_strict_paging: bool = False) -> None:
+        """Clients now reach this sandbox through a proxy at ``public_base_url`` (they sign that URL).
+
+        ``spec_strict_paging`` leaves ``paging.next`` out of a last page instead of sending null: the Swagger 2.0
+        spec types it as a string, so a validating proxy refuses the documented null."""
         self.public_base_url = public_base_url.rstrip("/")
         self._app.public_base_url = self.public_base_url
         self._app.link_base = self.public_base_url
+        self._app.omit_last_next = spec_strict_paging
 
     def start(self) -> SpotlerSandbox:
         """Start serving on a background thread; returns self."""

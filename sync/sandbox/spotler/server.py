@@ -42,6 +42,7 @@ class App:
     verifier: OAuthVerifier
     public_base_url: str | None
     link_base: str = ""
+    omit_last_next: bool = False
     connections: set[socket.socket] = field(default_factory=set)
 
 
@@ -120,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
                 raise not_authorized(f"OAuth verification failed: {reason}")
             handler, params, _route = _resolve(app.router, method, path)
             query = {k: v for k, v in parse_qsl(url.query, keep_blank_values=True) if not k.startswith("oauth_")}
-            request = ApiRequest(method, path, params, query, body, app.state, app.link_base)
+            request = ApiRequest(method, path, params, query, body, app.state, app.link_base, app.omit_last_next)
             with app.state.lock:
                 reply = handler(request)
         except SpotlerError as error:

@@ -42,8 +42,9 @@ def interaction_view(item: Interaction, mailing: Mailing) -> dict[str, Any]:
         "encryptedMailingId": item.mailing_id,
         "date": to_text(item.date),
         "changeDate": to_text(item.change_date),
-        "trendReportId": item.trend_report_id,
     }
+    if item.trend_report_id is not None:  # the spec types it as an integer: absent, not null, without a report
+        body["trendReportId"] = item.trend_report_id
     if item.feed == "bounced":
         body["bounceType"] = item.bounce_type
     elif item.feed == "sent":

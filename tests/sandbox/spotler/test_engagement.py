@@ -38,7 +38,7 @@ def test_a_mailing_goes_to_contacts_with_the_bit_and_the_channel_on(audience, ap
     assert body["interactions"][0] == {
         "id": 1, "externalContactId": "CRM-1", "encryptedMailingId": mailing,
         "date": "2024-05-01T09:00:00.000+02:00", "changeDate": "2024-05-01T09:00:00.000+02:00",
-        "trendReportId": None, "name": "Nieuwsbrief mei", "subject": "Lente!",
+        "name": "Nieuwsbrief mei", "subject": "Lente!",
         "onlineVersionLink": body["interactions"][0]["onlineVersionLink"]}
     assert body["interactions"][0]["onlineVersionLink"].startswith("https://")
     second = audience.send_mailing("Acties", bit=2)
@@ -54,8 +54,7 @@ def test_open_click_and_bounce_items(audience, api):
     audience.record_bounce(mailing, "CRM-3", "soft")
     opened = _feed(api, "opened")["interactions"]
     assert opened == [{"id": 1, "externalContactId": "CRM-1", "encryptedMailingId": mailing,
-                       "date": "2024-05-01T10:00:00.000+02:00", "changeDate": "2024-05-01T09:00:00.000+02:00",
-                       "trendReportId": None}]
+                       "date": "2024-05-01T10:00:00.000+02:00", "changeDate": "2024-05-01T09:00:00.000+02:00"}]
     clicked = _feed(api, "clicked")["interactions"]
     assert set(clicked[0]) == set(opened[0]) and clicked[0]["date"] == "2024-05-01T11:00:00.000+02:00"
     bounced = _feed(api, "bounced")["interactions"]
