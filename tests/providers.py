@@ -1,130 +1,23 @@
-"""One face for both provider sandboxes, so consent, idempotency and crash scenarios run against each.
-
-A view speaks in e-mail addresses and mapping tags: ``members()`` gives ``{email: {"status", "fields"}}``
-with fields keyed by the mapping's tag, whatever the provider calls them.
-"""
+"""The sandbox views (sync/sandbox/views.py) set up as the tests use them: Spotler fields named by
+config/mapping.yaml's newsletter audience."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
+from sync.demo_providers import DEMO_SPOTLER_PROPERTIES
 from sync.mapping.load import load_mapping
-from sync.sandbox.mailchimp import MailchimpSandbox
+from sync.sandbox import views
 from sync.sandbox.spotler import SpotlerSandbox
+from sync.sandbox.views import MailchimpView
 
 REPO = Path(__file__).resolve().parents[1]
 PROVIDERS = ("mailchimp", "spotler")
-WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-# The demo Spotler account: the standard properties plus the custom ones config/mapping.yaml names.
-DEMO_SPOTLER_PROPERTIES = [
-    {"name": name, "description": name, "type": kind} for name, kind in (
-        ("zipCode", "string"), ("language", "string"), ("loyaltyTier", "string"), ("memberSince", "date"),
-        ("lifetimeValue", "string"), ("topics", "string"), ("vip", "string"), ("customerNumber", "string"))]
+__all__ = ["DEMO_SPOTLER_PROPERTIES", "PROVIDERS", "MailchimpView", "SpotlerView"]
 
 
-class MailchimpView:
-    """The Mailchimp sandbox, one audience of it."""
-
-    provider = "mailchimp"
-
-    def __init__(self, sandbox: MailchimpSandbox, list_id: str):
-        self.sandbox = sandbox
-        self.list_id = list_id
-
-    def members(self, status: str | None = None) -> dict[str, dict]:
-        return {m["email_address"].lower(): {"status": m["status"], "fields": m["merge_fields"]}
-                for m in self.sandbox.members(self.list_id, status)}
-
-    def name_of(self, tag: str) -> str:
-        """What the provider calls the mapping field ``tag``."""
-        return tag
-
-    def unsubscribe(self, email: str) -> None:
-        self.sandbox.unsubscribe(self.list_id, email)
-
-    def add_existing(self, email: str) -> None:
-        """A subscriber the provider had before crm-sync came."""
-        self.sandbox.add_member(self.list_id, email)
-
-    def send_campaign(self, title: str, at: datetime) -> str:
-        return self.sandbox.send_campaign(self.list_id, title, send_time=at)
-
-    def record_open(self, campaign: str, email: str, at: datetime) -> None:
-        self.sandbox.record_open(campaign, email, at=at)
-
-    def record_click(self, campaign: str, email: str, url: str, at: datetime) -> None:
-        self.sandbox.record_click(campaign, email, url, at=at)
-
-    def record_bounce(self, campaign: str, email: str, kind: str, at: datetime) -> None:
-        self.sandbox.record_bounce(campaign, email, kind=kind, at=at)
-
-    def record_unsubscribe(self, campaign: str, email: str, at: datetime) -> None:
-        self.sandbox.record_unsubscribe(campaign, email, reason="Too many e-mails", at=at)
-
-    def writes(self) -> int:
-        return sum(self.sandbox.request_count(method=method) for method in WRITE_METHODS)
-
-    def reset_traffic(self) -> None:
-        self.sandbox.reset_traffic()
-
-
-class SpotlerView:
-    """The Spotler sandbox; "members" are contacts with an externalId, subscribed when bit 1 is on."""
-
-    provider = "spotler"
+class SpotlerView(views.SpotlerView):
+    """The Spotler sandbox named by the repository's mapping file."""
 
     def __init__(self, sandbox: SpotlerSandbox, bit: int = 1):
-        self.sandbox = sandbox
-        self.bit = bit
-        fields = load_mapping(REPO / "config" / "mapping.yaml").audiences["newsletter"].fields
-        self.tags = {mapped.spotler: tag for tag, mapped in fields.items() if isinstance(mapped.spotler, str)}
-
-    def members(self, status: str | None = None) -> dict[str, dict]:
-        found = {}
-        for contact in self.sandbox.contacts().values():
-            properties = contact.get("properties") or {}
-            bits = {p["bit"]: p.get("enabled") for p in properties.get("permissions") or []}
-            channel = {c["name"]: c["value"] for c in contact.get("channels") or []}.get("EMAIL", True)
-            state = "subscribed" if bits.get(self.bit) and channel else "unsubscribed"
-            fields = {self.tags.get(name, name): value for name, value in properties.items()}
-            if status is None or status == state:
-                found[properties.get("email", "").lower()] = {"status": state, "fields": fields,
-                                                              "external_id": contact["externalId"]}
-        return found
-
-    def name_of(self, tag: str) -> str:
-        """What the provider calls the mapping field ``tag``."""
-        return next(name for name, mapped_tag in self.tags.items() if mapped_tag == tag)
-
-    def external_id(self, email: str) -> str:
-        return self.members()[email.lower()]["external_id"]
-
-    def unsubscribe(self, email: str) -> None:
-        self.sandbox.unsubscribe(self.external_id(email), bits=[self.bit])
-
-    def add_existing(self, email: str) -> None:
-        """A subscriber the provider had before crm-sync came (from a sign-up form: no externalId)."""
-        self.sandbox.add_contact(email, permissions={self.bit: True})
-
-    def send_campaign(self, title: str, at: datetime) -> str:
-        return self.sandbox.send_mailing(title, at=at, bit=self.bit)
-
-    def record_open(self, campaign: str, email: str, at: datetime) -> None:
-        self.sandbox.record_open(campaign, self.external_id(email), at=at)
-
-    def record_click(self, campaign: str, email: str, url: str, at: datetime) -> None:
-        self.sandbox.record_click(campaign, self.external_id(email), url, at=at)
-
-    def record_bounce(self, campaign: str, email: str, kind: str, at: datetime) -> None:
-        self.sandbox.record_bounce(campaign, self.external_id(email), kind=kind, at=at)
-
-    def record_unsubscribe(self, campaign: str, email: str, at: datetime) -> None:
-        self.unsubscribe(email)
-
-    def writes(self) -> int:
-        return sum(self.sandbox.request_count(method=method) for method in WRITE_METHODS)
-
-    def reset_traffic(self) -> None:
-        self.sandbox.reset_traffic()
-
+        super().__init__(sandbox, load_mapping(REPO / "config" / "mapping.yaml").audiences["newsletter"].fields, bit)

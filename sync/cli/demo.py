@@ -9,9 +9,12 @@ import click
 from sync.cli.context import App, pass_app
 from sync.cli.report import print_pull, print_push
 from sync.dburl import display_url
+from sync.demo_providers import DEMO_PROVIDERS
 from sync.demo_run import run_demo
 from sync.democrm.generate import create_demo_crm
 from sync.progress import progress
+
+PROVIDER_NAMES = {"mailchimp": "Mailchimp", "spotler": "Spotler Mail+"}
 
 
 @click.group()
@@ -40,13 +43,15 @@ def init(app: App, contacts: int, seed: int, crm_url: str | None, replace: bool)
 @click.option("--contacts", default=1000, show_default=True, type=click.IntRange(min=1),
               help="Contacts in the demo CRM.")
 @click.option("--seed", default=42, show_default=True, help="Same seed, same CRM.")
+@click.option("--provider", type=click.Choice(DEMO_PROVIDERS), default="mailchimp", show_default=True,
+              help="Which provider's sandbox to push into.")
 @pass_app
-def run(app: App, contacts: int, seed: int) -> None:
-    """Push a fresh demo CRM into a local Mailchimp sandbox, pull engagement back, show what happened."""
+def run(app: App, contacts: int, seed: int, provider: str) -> None:
+    """Push a fresh demo CRM into a local provider sandbox, pull engagement back, show what happened."""
     folder = Path("data")
     with progress("Pushing the demo CRM", total=0) as report_progress:
-        result = run_demo(app.settings, contacts, seed, folder, report_progress)
-    click.echo(f"Mailchimp sandbox at {result.base_url} (stopped again); demo CRM and state kept in "
+        result = run_demo(app.settings, contacts, seed, folder, report_progress, provider)
+    click.echo(f"{PROVIDER_NAMES[provider]} sandbox at {result.base_url} (stopped again); demo CRM and state kept in "
                f"{folder}/demo-crm.db and {folder}/demo-state.db\n")
     print_push(result.first)
     click.echo("")
@@ -54,9 +59,10 @@ def run(app: App, contacts: int, seed: int) -> None:
                f"{result.second.requests} requests (reads only: the plan found "
                f"{result.second.summary.actions['unchanged']} members unchanged).")
     click.echo(f"\nThe sandbox audience now has {result.members} members, for example:")
-    for member in result.sample:
-        fields = ", ".join(f"{tag}={value!r}" for tag, value in list(member["merge_fields"].items())[:6])
-        click.echo(f"  {member['email_address']} [{member['status']}] {fields}")
+    for email, member in result.sample:
+        fields = ", ".join(f"{tag}={value!r}" for tag, value in list(member["fields"].items())[:6]
+                           if tag != "permissions")
+        click.echo(f"  {email} [{member['status']}] {fields}")
     click.echo("\nTwo campaigns were sent in the sandbox and members opened, clicked, bounced and unsubscribed.")
     print_pull(result.pulled)
     click.echo(f"\nWhat a CRM user now sees on contact {result.contact}:")
@@ -64,4 +70,5 @@ def run(app: App, contacts: int, seed: int) -> None:
         click.echo(f"  {when:%Y-%m-%d %H:%M}  [{kind}] {subject}")
         for line in body.splitlines()[1:]:
             click.echo(f"                    {line}")
-    click.echo("\nTry `crm-sync plan` against your own Mailchimp audience next (see README: Configuration).")
+    click.echo(f"\nTry `crm-sync plan` against your own {PROVIDER_NAMES[provider]} account next "
+               "(see README: Configuration).")

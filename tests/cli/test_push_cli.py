@@ -77,3 +77,12 @@ def test_demo_run_pushes_the_demo_crm_into_the_sandbox(tmp_path):
     assert "Second push, nothing changed in the CRM: 0 written" in result.out
     assert "pulled 2 campaign(s)" in result.out and "What a CRM user now sees on contact" in result.out
     assert "Newsletter May: delivered, opened" in result.out
+
+
+def test_demo_run_with_spotler_pushes_and_pulls_through_the_spotler_sandbox(tmp_path):
+    project = project_copy(tmp_path)
+    result = crm_sync("demo", "run", "--provider", "spotler", "--contacts", "200", cwd=project)
+    assert result.code == EXIT_OK, result.err
+    assert "Spotler Mail+ sandbox at" in result.out and "Audience newsletter: pushed" in result.out
+    assert "Second push, nothing changed in the CRM: 0 written" in result.out
+    assert "pulled 2 campaign(s)" in result.out and "Newsletter May: delivered, opened" in result.out
