@@ -84,3 +84,27 @@ def test_the_shipped_example_settings_file_is_valid():
     example = Path(__file__).resolve().parents[1] / "config" / "sync.example.yaml"
     settings = load_settings(example)
     assert settings.audiences["newsletter"].leave_policy == "keep"
+
+
+def test_a_spotler_audience_needs_its_consent_bits(tmp_path):
+    config = write(tmp_path / "s.yaml", "audiences:\n  newsletter:\n    provider: spotler\n")
+    with pytest.raises(ConfigError, match=r"audiences\.newsletter.*permission_bits"):
+        load_settings(config)
+
+
+def test_a_spotler_audience_refuses_reoptin_and_takes_secrets_from_the_environment(tmp_path, monkeypatch):
+    config = write(tmp_path / "s.yaml",
+                   "audiences:\n  newsletter:\n    provider: spotler\n    permission_bits: [1]\n    reoptin: true\n")
+    with pytest.raises(ConfigError, match="re-subscribe someone who unsubscribed"):
+        load_settings(config)
+    write(config, "audiences:\n  newsletter:\n    provider: spotler\n    permission_bits: [1, 3]\n")
+    monkeypatch.setenv("CRM_SYNC_SPOTLER__CONSUMER_SECRET", "top-secret")
+    settings = load_settings(config)
+    assert settings.audiences["newsletter"].permission_bits == [1, 3] and settings.audiences["newsletter"].audience_id is None
+    assert settings.spotler.consumer_secret.get_secret_value() == "top-secret" and "top-secret" not in repr(settings)
+
+
+def test_spotler_bulk_size_cannot_exceed_what_spotler_accepts(tmp_path):
+    config = write(tmp_path / "s.yaml", "spotler:\n  batch_size: 500\n")
+    with pytest.raises(ConfigError, match=r"spotler\.batch_size"):
+        load_settings(config)

@@ -1,1 +1,1 @@
-from tests.push.conftest import any_world, sandbox, world  # noqa: F401  (the same worlds: demo CRM + sandbox)
+from tests.push.conftest import any_world, sandbox, spotler_world, world  # noqa: F401  (the same worlds: demo CRM + sandbox)

@@ -40,12 +40,9 @@ def world(tmp_path, sandbox, monkeypatch):
                  state_url, MailchimpView(sandbox, list_id))
 
 
-@pytest.fixture(params=PROVIDERS)
-def any_world(request, tmp_path, monkeypatch):
-    """The demo CRM and each provider in turn: the scenarios every provider must pass."""
-    if request.param == "mailchimp":
-        yield request.getfixturevalue("world")
-        return
+@pytest.fixture
+def spotler_world(tmp_path, monkeypatch):
+    """The demo CRM and a Spotler Mail+ account with the properties config/mapping.yaml names."""
     _clean_environment(monkeypatch)
     crm_url, state_url = _demo_crm(tmp_path)
     with SpotlerSandbox(properties=DEMO_SPOTLER_PROPERTIES) as spotler:
@@ -55,3 +52,9 @@ def any_world(request, tmp_path, monkeypatch):
         yield World(make_settings(tmp_path, spotler, None, crm_url, state_url), spotler, None, crm_url, state_url,
                     SpotlerView(spotler))
         assert spotler.internal_errors == []
+
+
+@pytest.fixture(params=PROVIDERS)
+def any_world(request):
+    """The demo CRM and each provider in turn: the scenarios every provider must pass."""
+    return request.getfixturevalue("world" if request.param == "mailchimp" else "spotler_world")
