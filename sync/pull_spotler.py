@@ -28,8 +28,9 @@ class SpotlerPuller:
         self.importer = importer
         self.feeds = feeds
         self.store = importer.store
-        self.window_start = window_start
-        self.window_end = run_start - lag
+        # Mail+ takes whole seconds: the window ends on one, so the cursor is exactly what was asked for.
+        self.window_start = window_start.replace(microsecond=0)
+        self.window_end = (run_start - lag).replace(microsecond=0)
         self.lag = lag
         self.prefix = f"spotler:{importer.audience}"
 
