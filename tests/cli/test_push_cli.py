@@ -86,3 +86,12 @@ def test_demo_run_with_spotler_pushes_and_pulls_through_the_spotler_sandbox(tmp_
     assert "Spotler Mail+ sandbox at" in result.out and "Audience newsletter: pushed" in result.out
     assert "Second push, nothing changed in the CRM: 0 written" in result.out
     assert "pulled 2 campaign(s)" in result.out and "Newsletter May: delivered, opened" in result.out
+
+
+def test_online_mapping_check_lists_the_merge_fields_the_push_will_create(setup):
+    project, env, sandbox, list_id = setup
+    result = crm_sync("mapping", "check", "--online", cwd=project, env=env)
+    assert result.code == EXIT_OK, result.err
+    assert "audience newsletter (mailchimp)" in result.out
+    assert "will be created by the push: TIER" in result.out
+    assert sandbox.request_count(method="POST") == 0  # a check creates nothing

@@ -48,6 +48,8 @@ def test_pull_writes_campaign_entries_and_flags(any_world):
     crm_flags = flags(world.crm_url)
     assert crm_flags[leaver["id"]][0] is True
     assert crm_flags[bouncer["id"]][1] is True and "hard bounce" in crm_flags[bouncer["id"]][2]
+    assert crm_flags[bouncer["id"]][0] is False  # a bounce is not an unsubscribe (Spotler closes its channel)
+    assert not [row for row in entries.values() if row[1] == bouncer["id"] and row[3] == "email_unsubscribe"]
     assert crm_flags[opener["id"]][:2] == (False, False)
     assert report.events_imported > 0 and report.unmatched == 0
 
