@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sync.connectors.crm_sql import open_crm
+from sync.demo_providers import demo_provider
 from sync.democrm.generate import create_demo_crm
 from sync.jobs import pull_audience, push_audience
 from sync.pull import PullReport
 from sync.push import PushReport
-from sync.demo_providers import demo_provider
 from sync.sandbox.views import MailchimpView, SpotlerView
 from sync.settings import CrmSettings, Settings, StateSettings
 

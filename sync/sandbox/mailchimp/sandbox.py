@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sync.errors import ConfigError, ConnectionFailed
+from sync.errors import ConfigError
 from sync.sandbox.mailchimp import account, batch, campaigns, segments
 from sync.sandbox.mailchimp import members as member_routes
 from sync.sandbox.mailchimp import merge_fields as merge_field_routes
@@ -28,9 +27,10 @@ from sync.sandbox.mailchimp.addresses import subscriber_hash
 from sync.sandbox.mailchimp.faults import Faults
 from sync.sandbox.mailchimp.members import member_view
 from sync.sandbox.mailchimp.routing import Router
-from sync.sandbox.mailchimp.server import App, SandboxHTTPServer, Traffic
+from sync.sandbox.mailchimp.server import App, Handler, Traffic
 from sync.sandbox.mailchimp.state import Activity, Audience, Member, SandboxState
 from sync.sandbox.mailchimp.times import coerce_time, utc_now
+from sync.sandbox.serving import ServedSandbox
 
 MAX_CONNECTIONS = 10
 _API_KEY = re.compile(r"^[0-9a-f]{32}-[a-z]+[0-9]+$")
@@ -41,8 +41,10 @@ def _router() -> Router:
                    *segments.ROUTES, *campaigns.ROUTES])
 
 
-class MailchimpSandbox:
+class MailchimpSandbox(ServedSandbox):
     """A fake Mailchimp account served at ``base_url`` (``http://127.0.0.1:PORT/3.0``)."""
+
+    label = "Mailchimp sandbox"
 
     def __init__(self, api_key: str | None = None, port: int = 0, host: str = "127.0.0.1",
                  max_connections: int = MAX_CONNECTIONS):
@@ -56,54 +58,12 @@ class MailchimpSandbox:
         self._state = SandboxState()
         self._traffic = Traffic()
         self._app = App(api_key, self._state, _router(), self.faults, self._traffic, max_connections)
-        self._address = (host, port)
-        self._server: SandboxHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serve_with((host, port), self._app, Handler)
 
     def __repr__(self) -> str:
         return f"MailchimpSandbox(base_url={self.base_url if self._server else None!r})"
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
-
-    def start(self) -> MailchimpSandbox:
-        """Start serving on a background thread; returns self."""
-        if self._server is None:
-            try:
-                self._server = SandboxHTTPServer(self._address, self._app)
-            except OSError as error:
-                raise ConnectionFailed(f"cannot serve the Mailchimp sandbox on {self._address[0]}:"
-                                       f"{self._address[1]}: {error.strerror or error}") from None
-            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                            name="mailchimp-sandbox", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and drop open connections."""
-        if self._server is None:
-            return
-        self._server.shutdown()
-        for connection in list(self._app.connections):
-            try:
-                connection.shutdown(2)
-            except OSError:
-                pass
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> MailchimpSandbox:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the sandbox is not running; call start() first")
-        return self._server.server_address[1]
 
     @property
     def base_url(self) -> str:

@@ -19,7 +19,6 @@ import uuid
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -27,6 +26,7 @@ from sync.sandbox.mailchimp.faults import BLOCKED_PAGE, TITLES, Fault, Faults
 from sync.sandbox.mailchimp.problems import ApiProblem, api_key_invalid, not_found
 from sync.sandbox.mailchimp.routing import Request, Router, project
 from sync.sandbox.mailchimp.state import SandboxState
+from sync.sandbox.serving import TrackedHandler
 
 API_PREFIX = "/3.0"
 JSON_TYPE = "application/json; charset=utf-8"
@@ -87,43 +87,10 @@ class App:
     connections: set[socket.socket] = field(default_factory=set)
 
 
-class SandboxHTTPServer(ThreadingHTTPServer):
-    """Loopback server whose handler threads never block shutdown."""
+class Handler(TrackedHandler):
+    """One connection's requests: faults, routing, the concurrency cap and the request log."""
 
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], app: App):
-        self.app = app
-        super().__init__(address, _Handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
     server_version = "crm-sync-mailchimp-sandbox"
-    sys_version = ""
-    disable_nagle_algorithm = True
-    timeout = 120  # Mailchimp's own request timeout; also ends idle keep-alive connections
-    server: SandboxHTTPServer
-
-    def setup(self) -> None:
-        super().setup()
-        app = self.server.app
-        app.traffic.connection(+1)
-        app.connections.add(self.connection)
-
-    def finish(self) -> None:
-        app = self.server.app
-        app.connections.discard(self.connection)
-        app.traffic.connection(-1)
-        try:
-            super().finish()
-        except OSError:
-            pass
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
-        """Silent: tests read the request log through the sandbox instead."""
 
     def handle_one_request(self) -> None:
         try:

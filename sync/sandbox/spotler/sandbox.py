@@ -14,19 +14,18 @@ Timestamps they take may be datetimes or ISO 8601 text; naive ones are Europe/Am
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sync.errors import ConnectionFailed
 from sync.sandbox.mailchimp.routing import Router
 from sync.sandbox.mailchimp.server import Traffic
+from sync.sandbox.serving import ServedSandbox
 from sync.sandbox.spotler import contacts, control, engagement, feeds, interactions, mailings
 from sync.sandbox.spotler.auth import OAuthVerifier
 from sync.sandbox.spotler.catalogue import DEFAULT_PERMISSION_BITS, Catalogue
 from sync.sandbox.spotler.faults import Faults
-from sync.sandbox.spotler.server import App, SpotlerHTTPServer
+from sync.sandbox.spotler.server import App, Handler
 from sync.sandbox.spotler.state import Contact, Mailing, SpotlerState
 from sync.sandbox.spotler.times import coerce_moment
 from sync.sandbox.spotler.views import contact_view, interaction_view, mailing_details
@@ -35,8 +34,11 @@ API_PATH = "/integrationservice-1.1.0"
 Moment = datetime | str | None
 
 
-class SpotlerSandbox:
+class SpotlerSandbox(ServedSandbox):
     """A fake Mail+ account served at ``base_url`` (``http://127.0.0.1:PORT/integrationservice-1.1.0``)."""
+
+    label = "Spotler sandbox"
+    poll_seconds = 0.02
 
     def __init__(self, consumer_key: str | None = None, consumer_secret: str | None = None, port: int = 0,
                  host: str = "127.0.0.1", permission_bits: Mapping[int, str] = DEFAULT_PERMISSION_BITS,
@@ -50,9 +52,7 @@ class SpotlerSandbox:
         router = Router([*contacts.ROUTES, *feeds.ROUTES, *mailings.ROUTES, *interactions.ROUTES])
         self._app = App(self._state, router, self.faults, self._traffic,
                         OAuthVerifier(self.consumer_key, self.consumer_secret), self.public_base_url)
-        self._address = (host, port)
-        self._server: SpotlerHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serve_with((host, port), self._app, Handler)
 
     def __repr__(self) -> str:
         return f"SpotlerSandbox(base_url={self.base_url if self._server else None!r})"
@@ -69,46 +69,8 @@ class SpotlerSandbox:
         self._app.link_base = self.public_base_url
         self._app.omit_last_next = spec_strict_paging
 
-    def start(self) -> SpotlerSandbox:
-        """Start serving on a background thread; returns self."""
-        if self._server is None:
-            try:
-                self._server = SpotlerHTTPServer(self._address, self._app)
-            except OSError as error:
-                raise ConnectionFailed(f"cannot serve the Spotler sandbox on {self._address[0]}:"
-                                       f"{self._address[1]}: {error.strerror or error}") from None
-            self._app.link_base = self.public_base_url or self.base_url
-            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
-                                            name="spotler-sandbox", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and drop open connections."""
-        if self._server is None:
-            return
-        self._server.shutdown()
-        for connection in list(self._app.connections):
-            try:
-                connection.shutdown(2)
-            except OSError:
-                pass
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> SpotlerSandbox:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the sandbox is not running; call start() first")
-        return self._server.server_address[1]
+    def _started(self) -> None:
+        self._app.link_base = self.public_base_url or self.base_url
 
     @property
     def base_url(self) -> str:

@@ -13,13 +13,13 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from sync.sandbox.mailchimp.problems import ApiProblem
 from sync.sandbox.mailchimp.routing import Router
 from sync.sandbox.mailchimp.server import Traffic
+from sync.sandbox.serving import TrackedHandler
 from sync.sandbox.spotler.auth import OAuthVerifier
 from sync.sandbox.spotler.errors import SpotlerError, error_type_for, not_authorized, resource_not_found
 from sync.sandbox.spotler.faults import Fault, Faults
@@ -46,18 +46,6 @@ class App:
     connections: set[socket.socket] = field(default_factory=set)
 
 
-class SpotlerHTTPServer(ThreadingHTTPServer):
-    """Loopback server whose handler threads never block shutdown."""
-
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], app: App):
-        self.app = app
-        super().__init__(address, _Handler)
-
-
 def relative_path(path: str) -> str | None:
     """The path after the API prefix (``/contact/list``), or None when it is not under one."""
     for prefix in PREFIXES:
@@ -66,29 +54,10 @@ def relative_path(path: str) -> str | None:
     return None
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(TrackedHandler):
+    """One connection's requests: faults, the OAuth check, routing and the request log."""
+
     server_version = "crm-sync-spotler-sandbox"
-    sys_version = ""
-    disable_nagle_algorithm = True
-    timeout = 120
-    server: SpotlerHTTPServer
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.app.traffic.connection(+1)
-        self.server.app.connections.add(self.connection)
-
-    def finish(self) -> None:
-        self.server.app.connections.discard(self.connection)
-        self.server.app.traffic.connection(-1)
-        try:
-            super().finish()
-        except OSError:
-            pass
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
-        """Silent: tests read the request log through the sandbox instead."""
 
     def handle_one_request(self) -> None:
         try:
