@@ -170,7 +170,7 @@ def _print_state(state: MemberStateRow) -> None:
         if value is not None:
             click.echo(f"  {label:<18} {value}")
     if state.payload:
-        click.echo("  last pushed merge fields:")
+        click.echo("  last pushed fields:")
         for tag, value in state.payload.items():
             click.echo(f"    {tag:<16} {value!r}")
 
