@@ -7,6 +7,7 @@ through its API, so the report lists the ones a marketer must add in Mail+, with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sync.connectors.mailchimp import MailchimpAudience
 from sync.connectors.spotler import SpotlerAudience
@@ -14,7 +15,10 @@ from sync.mapping.fields import plan_merge_fields
 from sync.mapping.model import AudienceMapping
 from sync.mapping.spotler import plan_properties
 from sync.records import CrmField
-from sync.settings import Settings
+from sync.settings import MailchimpSettings, Settings, SpotlerSettings
+
+ProviderSettings = TypeVar("ProviderSettings", MailchimpSettings, SpotlerSettings)
+CHECK_RETRY_SECONDS = 30.0  # a check someone waits for gives up sooner than a nightly run
 
 
 @dataclass
@@ -39,7 +43,7 @@ def field_report(settings: Settings, name: str, mapping: AudienceMapping, crm_fi
     audience = settings.audiences[name]
     report = FieldReport(name, audience.provider)
     if audience.provider == "spotler":
-        provider = SpotlerAudience(settings.spotler, audience.permission_bits)
+        provider = SpotlerAudience(_quick(settings.spotler), audience.permission_bits)
         types, bits = provider.properties()
         plan = plan_properties(mapping, types, name, audience.permission_bits, bits)
         report.existing = len(types)
@@ -48,7 +52,7 @@ def field_report(settings: Settings, name: str, mapping: AudienceMapping, crm_fi
         report.not_sent = plan.unmapped
         report.conflicts = plan.conflicts
         return report
-    mailchimp = MailchimpAudience(settings.mailchimp, audience.audience_id or "")
+    mailchimp = MailchimpAudience(_quick(settings.mailchimp), audience.audience_id or "")
     mailchimp.describe()
     existing = mailchimp.merge_fields()
     plan = plan_merge_fields(mapping, existing, {f.name: f for f in crm_fields}, name)
@@ -56,3 +60,8 @@ def field_report(settings: Settings, name: str, mapping: AudienceMapping, crm_fi
     report.to_create = [f"{f.tag} ({f.type})" for f in plan.to_create]
     report.conflicts = plan.conflicts
     return report
+
+
+def _quick(provider_settings: ProviderSettings) -> ProviderSettings:
+    return provider_settings.model_copy(
+        update={"retry_seconds": min(provider_settings.retry_seconds, CHECK_RETRY_SECONDS)})

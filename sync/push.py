@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from sync.audience_plan import AudienceJob, PlanSummary, records_reason, stream_plans
 from sync.connectors.provider import MemberRef, MemberResult, MemberWrite, ProviderAudience
-from sync.errors import CrmSyncError
+from sync.errors import CrmSyncError, ProviderRejected
 from sync.mapping.fields import FieldPlan
 from sync.plan import Action, MemberPlan
 from sync.state.members import MemberOutcome, MemberStateRow
@@ -143,7 +143,13 @@ class PushExecutor:
         while len(self._in_flight) > until:
             done, self._in_flight = wait(self._in_flight, return_when=FIRST_COMPLETED)
             for future in done:
-                self._record(future.batch, future.result())  # type: ignore[attr-defined]
+                batch = future.batch  # type: ignore[attr-defined]
+                try:
+                    results = future.result()
+                except ProviderRejected as error:  # the whole request refused: each of its members says why
+                    results = [MemberResult(plan.email, False, reason_code="provider_rejected", error=str(error),
+                                            contact_id=plan.contact_id) for plan, _ in batch]
+                self._record(batch, results)
 
     def _record(self, batch: list[tuple[MemberPlan, MemberStateRow | None]], results: list[MemberResult]) -> None:
         now = datetime.now(UTC)

@@ -78,6 +78,18 @@ def test_a_value_spotler_refuses_is_recorded_for_that_contact_and_the_rest_sync(
     assert again.written == 1 and eligible_rows[0]["email"].strip().lower() in world.members("subscribed")
 
 
+def test_a_bulk_request_refused_as_a_whole_is_recorded_on_its_contacts_and_the_rest_sync(spotler_world):
+    world = spotler_world
+    world.sandbox.faults.fail_next(1, 400, method="POST", path_contains="contact/list")
+    report = push_audience(world.settings, "newsletter")
+    created = report.summary.actions["create"]
+    assert report.rejected == 100 and report.written == created - 100
+    assert {reason for _, reason, _ in report.rejections} == {"provider_rejected"}
+    assert "400" in report.rejections[0][2]
+    again = push_audience(world.settings, "newsletter")  # the refused ones are sent again, nothing else
+    assert again.written == 100 and len(world.members("subscribed")) == created
+
+
 def test_a_global_opt_out_in_mail_plus_is_honoured_and_never_undone(spotler_world):
     world = spotler_world
     push_audience(world.settings, "newsletter")
