@@ -1,8 +1,9 @@
 """Pull benchmark: engagement events per second imported into the embedded CRM, requests made and peak memory.
 
     .venv/bin/python benchmarks/pull.py [--events 100000 1000000] [--page-size 1000] [--profile]
+                                        [--provider mailchimp|spotler]
 
-For each size (a target number of events): a fresh demo CRM (SQLite) is pushed into a Mailchimp sandbox running
+For each size (a target number of events): a fresh demo CRM (SQLite) is pushed into a provider sandbox running
 in its own process (so its CPU is not counted here), which then sends campaigns and records engagement through
 its stdin commands: per recipient and campaign a delivery, opens and a click at distinct times, and about one in
 a thousand bounces or unsubscribes. The CRM is sized so that the events come out near the target; the measured
@@ -50,13 +51,17 @@ def memory_mb(field: str) -> float:
     return float("nan")
 
 
-def make_settings(workdir: Path, crm_file: Path, sandbox: dict, page_size: int) -> Settings:
-    return Settings(
-        crm={"url": f"sqlite:///{crm_file}"}, state={"url": f"sqlite:///{workdir / 'state.db'}"},
-        mapping_file=REPO / "config" / "mapping.yaml",
-        mailchimp={"api_key": sandbox["api_key"], "base_url": sandbox["base_url"], "report_page_size": page_size},
-        audiences={"newsletter": {"audience_id": sandbox["list_id"]}},
-    )
+def make_settings(workdir: Path, crm_file: Path, sandbox: dict, page_size: int, provider: str) -> Settings:
+    common = {"crm": {"url": f"sqlite:///{crm_file}"}, "state": {"url": f"sqlite:///{workdir / 'state.db'}"},
+              "mapping_file": REPO / "config" / "mapping.yaml"}
+    if provider == "spotler":  # throttle off; the sandbox stamps changes 2 s early, so a 1 s feed lag sees them
+        return Settings(**common, spotler={
+            "consumer_key": sandbox["consumer_key"], "consumer_secret": sandbox["consumer_secret"],
+            "base_url": sandbox["base_url"], "page_size": page_size, "requests_per_second": 0, "feed_lag_seconds": 1},
+            audiences={"newsletter": {"provider": "spotler", "permission_bits": [1]}})
+    return Settings(**common, mailchimp={"api_key": sandbox["api_key"], "base_url": sandbox["base_url"],
+                                         "report_page_size": page_size},
+                    audiences={"newsletter": {"audience_id": sandbox["list_id"]}})
 
 
 # -- the measuring process -----------------------------------------------------------------------------------
@@ -82,7 +87,7 @@ def pull_phase(name: str, settings: Settings, profiler: cProfile.Profile | None)
 def measure(config: dict) -> None:
     """Run in a fresh process: one phase, printed as a JSON line (then a profile, if asked)."""
     settings = make_settings(Path(config["workdir"]), Path(config["crm_file"]), config["sandbox"],
-                             config["page_size"])
+                             config["page_size"], config["provider"])
     profiler = cProfile.Profile() if config["profile"] else None
     print(json.dumps(pull_phase(config["phase"], settings, profiler)), flush=True)
     if profiler:
@@ -95,8 +100,9 @@ def measure(config: dict) -> None:
 
 # -- the driver ----------------------------------------------------------------------------------------------
 
-def start_sandbox() -> tuple[subprocess.Popen, dict]:
-    child = subprocess.Popen([sys.executable, "-m", "sync.sandbox.mailchimp", "--audience", "Benchmark"],
+def start_sandbox(provider: str) -> tuple[subprocess.Popen, dict]:
+    arguments = ["--demo-properties", "--clock-behind", "2"] if provider == "spotler" else ["--audience", "Benchmark"]
+    child = subprocess.Popen([sys.executable, "-m", f"sync.sandbox.{provider}", *arguments],
                              cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     return child, json.loads(child.stdout.readline())
 
@@ -129,9 +135,9 @@ def run_size(target: int, arguments: argparse.Namespace, workdir: Path) -> list[
           f"{arguments.opens} opens and {arguments.clicks} click(s) per recipient", flush=True)
     crm_file = fresh_crm(workdir, contacts)
     (workdir / "state.db").unlink(missing_ok=True)
-    child, sandbox = start_sandbox()
+    child, sandbox = start_sandbox(arguments.provider)
     try:
-        settings = make_settings(workdir, crm_file, sandbox, arguments.page_size)
+        settings = make_settings(workdir, crm_file, sandbox, arguments.page_size, arguments.provider)
         started = time.perf_counter()
         pushed = push_audience(settings, "newsletter")
         print(f"  pushed {pushed.written:,} members in {time.perf_counter() - started:.1f}s", flush=True)
@@ -144,11 +150,14 @@ def run_size(target: int, arguments: argparse.Namespace, workdir: Path) -> list[
         lines = []
         for phase in ("pull", "re-pull"):
             config = {"workdir": str(workdir), "crm_file": str(crm_file), "sandbox": sandbox, "phase": phase,
+                      "provider": arguments.provider,
                       "page_size": arguments.page_size, "profile": arguments.profile and phase == "pull"}
             lines += subprocess.run([sys.executable, __file__, "--measure", json.dumps(config)], cwd=REPO,
                                     stdout=subprocess.PIPE, text=True, check=True).stdout.splitlines()
     finally:
         child.stdin.close()
+        if arguments.provider == "spotler":
+            child.terminate()  # it serves on after stdin closes
         child.wait(timeout=60)
     rows = []
     for line in lines:
@@ -173,7 +182,8 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=4)
     parser.add_argument("--opens", type=int, default=3, help="opens per recipient and campaign")
     parser.add_argument("--clicks", type=int, default=1, help="clicks per recipient and campaign")
-    parser.add_argument("--page-size", type=int, default=1000, help="mailchimp.report_page_size")
+    parser.add_argument("--page-size", type=int, default=1000, help="mailchimp.report_page_size / spotler.page_size")
+    parser.add_argument("--provider", choices=("mailchimp", "spotler"), default="mailchimp")
     parser.add_argument("--profile", action="store_true", help="cProfile the pull (its timings then run slower)")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--measure", help=argparse.SUPPRESS)

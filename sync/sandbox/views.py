@@ -69,14 +69,15 @@ class MailchimpView(_Traffic):
 
 class SpotlerView(_Traffic):
     """The Spotler sandbox; "members" are contacts with an externalId, subscribed while ``bit`` is on and the
-    EMAIL channel is open. ``fields`` is the mapping audience's fields, to name properties by tag."""
+    EMAIL channel is open. ``fields`` (the mapping audience's fields) names properties by tag."""
 
     provider = "spotler"
 
-    def __init__(self, sandbox: SpotlerSandbox, fields: Mapping[str, FieldMapping], bit: int = 1):
+    def __init__(self, sandbox: SpotlerSandbox, fields: Mapping[str, FieldMapping] | None = None, bit: int = 1):
         self.sandbox = sandbox
         self.bit = bit
-        self.tags = {mapped.spotler: tag for tag, mapped in fields.items() if isinstance(mapped.spotler, str)}
+        self.tags = {mapped.spotler: tag for tag, mapped in (fields or {}).items() if isinstance(mapped.spotler, str)}
+        self._ids: dict[str, str] = {}
 
     def members(self, status: str | None = None) -> dict[str, dict]:
         found = {}
@@ -96,7 +97,11 @@ class SpotlerView(_Traffic):
         return next(name for name, mapped_tag in self.tags.items() if mapped_tag == tag)
 
     def external_id(self, email: str) -> str:
-        return self.members()[email.lower()]["external_id"]
+        """The externalId of the contact with this address (looked up again when the address is new)."""
+        email = email.lower()
+        if email not in self._ids:
+            self._ids = {address: member["external_id"] for address, member in self.members().items()}
+        return self._ids[email]
 
     def unsubscribe(self, email: str, campaign: str | None = None) -> None:
         self.sandbox.unsubscribe(self.external_id(email), bits=[self.bit], mailing_id=campaign)

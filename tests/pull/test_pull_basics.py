@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sync.jobs import pull_audience, push_audience
+from sync.sandbox.engagement import EngagementPlan, engage
 from tests.pull.history import flags, history
 from tests.push.world import eligible
 
@@ -120,3 +121,15 @@ def test_per_event_history_writes_one_entry_per_event(world):
     opens = [r for r in history(world.crm_url) if r[1] == opener["id"] and r[3] == "email_open"]
     assert len(opens) == 3 and all(r[4] == "Opened: Newsletter May" for r in opens)
     assert not any(r[0].endswith(f"contact:{opener['id']}") for r in history(world.crm_url))
+
+
+def test_generated_engagement_is_imported_event_for_event(any_world):
+    world = any_world
+    push_audience(world.settings, "newsletter")
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=4)
+    plan = EngagementPlan(start, campaigns=2, opens=2, clicks=1, bounce_every=15, unsubscribe_every=15, seed=3)
+    expected = engage(world.view, plan)
+    assert expected["events"]["bounce"] and expected["events"]["unsubscribe"]
+    report = pull_audience(world.settings, "newsletter")
+    assert report.events_imported == expected["total_events"] and report.unmatched == 0
+    assert pull_audience(world.settings, "newsletter").events_imported == 0

@@ -10,7 +10,7 @@ While it serves, it also takes commands on stdin, one JSON object a line, and an
                 "bounce_every": 1000, "unsubscribe_every": 1000, "seed": 1}}
 
 sends campaigns to the audience's subscribers and records their engagement deterministically (see
-``engagement.py``; every field but ``start`` is optional, ``"list_id"`` picks another audience) and answers with
+``sync/sandbox/engagement.py``; every field but ``start`` is optional, ``"list_id"`` picks another audience) and answers with
 the campaign ids and the events a pull should find, by action.
 """
 
@@ -18,23 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from typing import Any
 
+from sync.sandbox.engagement import serve_commands
 from sync.sandbox.mailchimp import MailchimpSandbox
-from sync.sandbox.mailchimp.engagement import EngagementPlan, engage
-
-
-def answer(sandbox: MailchimpSandbox, list_id: str, line: str) -> dict[str, Any]:
-    """Carry out one command line and return the reply."""
-    try:
-        command = json.loads(line)
-        if not isinstance(command, dict) or set(command) != {"engage"} or not isinstance(command["engage"], dict):
-            return {"error": 'expected one JSON object a line: {"engage": {"start": "<ISO 8601>", ...}}'}
-        fields = dict(command["engage"])
-        return engage(sandbox, fields.pop("list_id", list_id), EngagementPlan.from_json(fields))
-    except (ValueError, TypeError, KeyError, LookupError) as error:
-        return {"error": f"{type(error).__name__}: {error}"}
+from sync.sandbox.views import MailchimpView
 
 
 def main() -> None:
@@ -45,12 +32,7 @@ def main() -> None:
     with MailchimpSandbox(port=arguments.port) as sandbox:
         list_id = sandbox.create_audience(arguments.audience)
         print(json.dumps({"base_url": sandbox.base_url, "api_key": sandbox.api_key, "list_id": list_id}), flush=True)
-        try:
-            for line in sys.stdin:  # until the parent closes our stdin (or Ctrl-D)
-                if line.strip():
-                    print(json.dumps(answer(sandbox, list_id, line)), flush=True)
-        except KeyboardInterrupt:
-            pass
+        serve_commands(MailchimpView(sandbox, list_id))  # until the parent closes our stdin (or Ctrl-D)
 
 
 if __name__ == "__main__":

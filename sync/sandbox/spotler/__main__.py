@@ -1,8 +1,9 @@
 """Run a Spotler Mail+ sandbox on its own:
-``python -m sync.sandbox.spotler [--port N] [--key K --secret S] [--demo-properties]``.
+``python -m sync.sandbox.spotler [--port N] [--key K --secret S] [--demo-properties] [--clock-behind S]``.
 
 Prints one JSON line (``base_url``, ``consumer_key``, ``consumer_secret``) and serves until interrupted (Ctrl-C
-or SIGTERM), so another process can talk to it over loopback.
+or SIGTERM), so another process can talk to it over loopback. Until stdin closes it also takes the Mailchimp
+sandbox's ``{"engage": {...}}`` command lines (``sync/sandbox/engagement.py``) for permission bit 1.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import signal
 import threading
 
 from sync.demo_providers import DEMO_SPOTLER_PROPERTIES
+from sync.sandbox.engagement import serve_commands
 from sync.sandbox.spotler import SpotlerSandbox
+from sync.sandbox.views import SpotlerView
 
 
 def main() -> None:
@@ -25,14 +28,23 @@ def main() -> None:
     parser.add_argument("--public-base-url", help="the URL clients sign when a proxy (Prism) is in front")
     parser.add_argument("--demo-properties", action="store_true",
                         help="give the account the custom properties config/mapping.yaml names")
+    parser.add_argument("--clock-behind", type=float, default=0.0,
+                        help="stamp changes this many seconds early, so a pull with a shorter feed lag sees them")
     arguments = parser.parse_args()
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+
+    def stop(*_: object) -> None:
+        stopped.set()
+        raise KeyboardInterrupt  # also ends a blocking read of stdin
+
+    signal.signal(signal.SIGTERM, stop)
     with SpotlerSandbox(arguments.key, arguments.secret, port=arguments.port, host=arguments.host,
                         public_base_url=arguments.public_base_url,
                         properties=DEMO_SPOTLER_PROPERTIES if arguments.demo_properties else None) as sandbox:
         print(json.dumps({"base_url": sandbox.base_url, "consumer_key": sandbox.consumer_key,
                           "consumer_secret": sandbox.consumer_secret}), flush=True)
+        sandbox.run_clock_behind(arguments.clock_behind)
+        serve_commands(SpotlerView(sandbox))
         try:
             while not stopped.wait(0.5):
                 pass
