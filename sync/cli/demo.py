@@ -60,8 +60,8 @@ def run(app: App, contacts: int, seed: int, provider: str) -> None:
                f"{result.second.summary.actions['unchanged']} members unchanged).")
     click.echo(f"\nThe sandbox audience now has {result.members} members, for example:")
     for email, member in result.sample:
-        fields = ", ".join(f"{tag}={value!r}" for tag, value in list(member["fields"].items())[:6]
-                           if tag != "permissions")
+        shown = [(tag, value) for tag, value in member["fields"].items() if tag not in ("email", "permissions")]
+        fields = ", ".join(f"{tag}={value!r}" for tag, value in shown[:6])
         click.echo(f"  {email} [{member['status']}] {fields}")
     click.echo("\nTwo campaigns were sent in the sandbox and members opened, clicked, bounced and unsubscribed.")
     print_pull(result.pulled)
