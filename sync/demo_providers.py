@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sync.democrm.factory import NEWSLETTER_TOPICS
 from sync.mapping.load import load_mapping
 from sync.sandbox.mailchimp import MailchimpSandbox
 from sync.sandbox.spotler import SpotlerSandbox
@@ -15,12 +16,15 @@ from sync.settings import AudienceSettings, MailchimpSettings, Settings, Spotler
 
 DEMO_PROVIDERS = ("mailchimp", "spotler")
 # The demo Spotler account: its standard properties plus the custom ones config/mapping.yaml names, made by hand
-# in the Mail+ interface in real life (Spotler has no API to create properties).
+# in the Mail+ interface in real life (Spotler has no API to create properties). Topics is a set property: one
+# bit per topic the demo CRM's multi-select field offers.
 DEMO_SPOTLER_PROPERTIES = [
-    {"name": name, "description": name, "type": kind} for name, kind in (
+    *({"name": name, "description": name, "type": kind} for name, kind in (
         ("zipCode", "string"), ("language", "string"), ("loyaltyTier", "string"), ("memberSince", "date"),
-        ("lifetimeValue", "string"), ("topics", "string"), ("vip", "string"), ("customerNumber", "string"))]
-
+        ("lifetimeValue", "string"), ("vip", "string"), ("customerNumber", "string"))),
+    {"name": "topics", "description": "Interesses", "type": "set",
+     "entries": [{"bit": bit, "description": topic} for bit, topic in enumerate(NEWSLETTER_TOPICS, start=1)]},
+]
 
 @dataclass
 class DemoProvider:

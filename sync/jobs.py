@@ -145,10 +145,9 @@ def pull_audience(settings: Settings, name: str, since: datetime | None = None,
 
 def _spotler_fields(provider: SpotlerAudience, job: AudienceJob) -> tuple[AudienceJob, FieldPlan]:
     """Check the mapping against the account's properties; the job then formats values for their types."""
-    types, bits = provider.properties()
-    plan = plan_properties(job.mapping, types, job.name, job.settings.permission_bits, bits)
+    plan = plan_properties(job.mapping, provider.properties(), job.name, job.settings.permission_bits)
     mapping = job.mapping
-    job = replace(job, build=lambda contact: build_properties(contact, mapping, plan.types))
+    job = replace(job, build=lambda contact: build_properties(contact, mapping, plan))
     return job, FieldPlan(conflicts=plan.conflicts)
 
 

@@ -44,9 +44,9 @@ def field_report(settings: Settings, name: str, mapping: AudienceMapping, crm_fi
     report = FieldReport(name, audience.provider)
     if audience.provider == "spotler":
         provider = SpotlerAudience(_quick(settings.spotler), audience.permission_bits)
-        types, bits = provider.properties()
-        plan = plan_properties(mapping, types, name, audience.permission_bits, bits)
-        report.existing = len(types)
+        account = provider.properties()
+        plan = plan_properties(mapping, account, name, audience.permission_bits)
+        report.existing = len(account.types)
         report.to_make_by_hand = [f"{p.name} ({p.fits[0]}) for {p.tag}" + (f".{p.part}" if p.part else "")
                                   for p in plan.missing]
         report.not_sent = plan.unmapped

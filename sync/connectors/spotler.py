@@ -16,6 +16,7 @@ from typing import Any
 from sync.connectors.provider import MemberRef, MemberResult, MemberWrite
 from sync.connectors.spotler_http import SpotlerClient
 from sync.errors import ProviderRejected
+from sync.mapping.spotler import SpotlerAccount
 from sync.settings import SpotlerSettings
 
 # Per-contact result codes of POST contact/list -> our reason codes.
@@ -53,13 +54,14 @@ class SpotlerAudience:
     def write_requests_made(self) -> int:
         return self.client.write_requests_made
 
-    def properties(self) -> tuple[dict[str, str], dict[int, str]]:
-        """The account's properties (name -> Spotler type) and its permission bits (bit -> description)."""
+    def properties(self) -> SpotlerAccount:
+        """The account's properties: their types, its permission bits and the entries of its set properties."""
         catalogue = self.client.call("GET", "contact/properties/list") or []
-        types = {item["name"]: item.get("type", "string") for item in catalogue}
-        bits = {int(entry["bit"]): entry.get("description", "")
-                for item in catalogue if item["name"] == "permissions" for entry in item.get("entries") or []}
-        return types, bits
+        entries = {item["name"]: {int(entry["bit"]): str(entry.get("description", entry["bit"]))
+                                  for entry in item.get("entries") or []}
+                   for item in catalogue if item.get("type") == "set"}
+        return SpotlerAccount({item["name"]: item.get("type", "string") for item in catalogue},
+                              entries.pop("permissions", {}), entries)
 
     def upsert(self, members: Sequence[MemberWrite]) -> list[MemberResult]:
         """Insert new contacts (consent bits on), update the others (properties only); one result each."""

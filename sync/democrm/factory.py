@@ -43,7 +43,7 @@ INVALID_REASONS = (
     "marked as spam by recipient",
     "mailbox full for more than 30 days",
 )
-_TOPICS = ("Running", "Cycling", "Outdoor", "Kids", "Sale", "Events", "Sustainability")
+NEWSLETTER_TOPICS = ("Running", "Cycling", "Outdoor", "Kids", "Sale", "Events", "Sustainability")
 _TIERS = ("bronze", "silver", "gold")  # stored as the dropdown's machine values, as CRMs do
 _TIER_WEIGHTS = (55, 30, 15)
 _CHANNELS = ("E-mail", "Phone", "Post")
@@ -232,7 +232,7 @@ class DemoFactory:
             column["loyalty_tier"]: rng.choices(_TIERS, _TIER_WEIGHTS)[0] if rng.random() < 0.75 else None,
             column["member_since"]: _day(rng, 2005, 2025) if rng.random() < 0.55 else None,
             column["lifetime_value"]: round(min(rng.expovariate(1 / 600), 99_999), 2) if rng.random() < 0.6 else None,
-            column["newsletter_topics"]: ", ".join(rng.sample(_TOPICS, 1 + int(rng.random() * 3)))
+            column["newsletter_topics"]: ", ".join(rng.sample(NEWSLETTER_TOPICS, 1 + int(rng.random() * 3)))
             if rng.random() < 0.4 else None,
             column["vip"]: rng.random() < 0.04,
             column["customer_number"]: f"CUS-{contact_id:07d}" if rng.random() < 0.7 else None,

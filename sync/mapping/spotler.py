@@ -3,7 +3,9 @@
 Spotler has no API to create properties, so a property the mapping names but the account lacks is
 reported with the type to make it with in the Mail+ interface (`crm-sync mapping check --online`).
 Values follow the account property's type: ``date``/``birthdate`` as ``YYYY-MM-DD`` (a birthday keeps
-its year, unlike Mailchimp's), ``dateTime`` with an offset, ``int`` as a whole number, the rest as text.
+its year, unlike Mailchimp's), ``dateTime`` with an offset, ``int`` as a whole number, ``set`` as every entry's
+bit switched on or off (the field's value names entries by description; several separated by commas, as a
+multi-select field holds them), the rest as text.
 Fields without a ``spotler:`` property name are not sent to Spotler. The e-mail address and the
 permission bits are set by the push itself, never by the mapping.
 """
@@ -24,7 +26,7 @@ from sync.records import CrmContact, FieldValue
 
 # Spotler property types each mapping type can fill; the first is the one to create.
 FITS: dict[T, tuple[str, ...]] = {
-    T.TEXT: ("string",),
+    T.TEXT: ("string", "set"),
     T.NUMBER: ("int", "string"),
     T.DATE: ("date", "dateTime", "string"),
     T.BIRTHDAY: ("birthdate", "date", "string"),
@@ -32,12 +34,23 @@ FITS: dict[T, tuple[str, ...]] = {
     T.ZIP: ("postcode", "string"),
     T.URL: ("string",),
     T.IMAGEURL: ("string",),
-    T.DROPDOWN: ("string", "gender"),
-    T.RADIO: ("string", "gender"),
+    T.DROPDOWN: ("string", "gender", "set"),
+    T.RADIO: ("string", "gender", "set"),
 }
 ADDRESS_PART_FITS = {"zip": ("postcode", "string")}
 DATE_TYPES = frozenset({"date", "birthdate"})
 DUTCH_POSTCODE = re.compile(r"[1-9][0-9]{3}\s?[A-Za-z]{2}")
+SET_SEPARATORS = re.compile(r"\s*(?:,|;|\|##\|)\s*")  # commas, semicolons, vtiger's multi-select " |##| "
+
+
+@dataclass(frozen=True)
+class SpotlerAccount:
+    """What ``contact/properties/list`` says of an account: property types by name, the permission bits, and
+    the entries (bit -> description) of its ``set`` properties."""
+
+    types: Mapping[str, str]
+    permission_bits: Mapping[int, str] = field(default_factory=dict)
+    entries: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +68,7 @@ class PropertyPlan:
     """The mapping against the account's properties: the types to format for, and what is wrong."""
 
     types: dict[str, str] = field(default_factory=dict)
+    entries: dict[str, Mapping[int, str]] = field(default_factory=dict)  # the set properties the mapping fills
     missing: list[WantedProperty] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)  # mapping fields without a spotler property
@@ -74,9 +88,9 @@ def wanted_properties(mapping: AudienceMapping) -> tuple[list[WantedProperty], l
     return wanted, unmapped
 
 
-def plan_properties(mapping: AudienceMapping, account: Mapping[str, str], audience_name: str,
-                    permission_bits: list[int], account_bits: Mapping[int, str]) -> PropertyPlan:
-    """Compare the mapping with the account's properties (name -> Spotler type) and permission bits."""
+def plan_properties(mapping: AudienceMapping, account: SpotlerAccount, audience_name: str,
+                    permission_bits: list[int]) -> PropertyPlan:
+    """Compare the mapping with the account's properties and permission bits."""
     wanted, unmapped = wanted_properties(mapping)
     plan = PropertyPlan(unmapped=unmapped)
     seen: dict[str, str] = {}
@@ -86,7 +100,7 @@ def plan_properties(mapping: AudienceMapping, account: Mapping[str, str], audien
             plan.conflicts.append(f"{where}: Spotler property {prop.name} is already filled by {seen[prop.name]}")
             continue
         seen[prop.name] = prop.tag
-        have = account.get(prop.name)
+        have = account.types.get(prop.name)
         if have is None:
             plan.missing.append(prop)
         elif have not in prop.fits:
@@ -98,20 +112,34 @@ def plan_properties(mapping: AudienceMapping, account: Mapping[str, str], audien
             if have == "int" and decimals:
                 plan.conflicts.append(f"{where}: Spotler property {prop.name} holds whole numbers; set "
                                       f"decimals: 0 in the mapping or use a string property")
+            if have == "set":
+                plan.entries[prop.name] = account.entries.get(prop.name, {})
+                plan.conflicts += _missing_entries(where, prop.name, mapping.fields[prop.tag],
+                                                   plan.entries[prop.name])
     if plan.missing:
         listed = ", ".join(f"{p.name} ({p.fits[0]})" for p in plan.missing)
         plan.conflicts.append(f"audience {audience_name}: the Spotler account lacks the propert(ies) {listed}. "
                               "Spotler has no API to create them: add them in Mail+ (Contacts > Properties) "
                               "with these types, or remove spotler: from those fields")
-    unknown_bits = [bit for bit in permission_bits if bit not in account_bits]
+    unknown_bits = [bit for bit in permission_bits if bit not in account.permission_bits]
     if unknown_bits:
-        known = ", ".join(f"{bit} ({name})" for bit, name in account_bits.items()) or "none"
+        known = ", ".join(f"{bit} ({name})" for bit, name in account.permission_bits.items()) or "none"
         plan.conflicts.append(f"audience {audience_name}: permission_bits {unknown_bits} are not permission bits "
                               f"of the Spotler account (it has {known})")
     return plan
 
 
-def build_properties(contact: CrmContact, mapping: AudienceMapping, types: Mapping[str, str]) -> dict[str, object]:
+def _missing_entries(where: str, name: str, mapped: FieldMapping, entries: Mapping[int, str]) -> list[str]:
+    """A choice field into a set property: every choice must be one of its entries (by description)."""
+    known = {text.casefold() for text in entries.values()}
+    missing = [choice for choice in mapped.provider_choices() if choice.casefold() not in known]
+    if not missing:
+        return []
+    return [f"{where}: Spotler set property {name} has no entries {', '.join(missing)} (it has "
+            f"{', '.join(entries.values()) or 'none'}); add them in Mail+ (Contacts > Properties)"]
+
+
+def build_properties(contact: CrmContact, mapping: AudienceMapping, plan: PropertyPlan) -> dict[str, object]:
     """The Spotler property values for one contact, by property name (JSON-serialisable).
 
     Raises ``RecordError(contact.id, "invalid_field_value", ...)`` naming the field and the value.
@@ -124,17 +152,23 @@ def build_properties(contact: CrmContact, mapping: AudienceMapping, types: Mappi
             if isinstance(mapped.spotler, dict) and isinstance(mapped.source, dict):
                 for part, name in mapped.spotler.items():
                     text = to_text(read_value(contact.fields, mapped.source[part], mapped.trim))
-                    properties[name] = _checked_text(text, types.get(name, "string"))
+                    properties[name] = _checked_text(text, plan.types.get(name, "string"))
             elif isinstance(mapped.spotler, str):
-                properties[mapped.spotler] = property_value(mapped, contact.fields, types.get(mapped.spotler, "string"))
+                name = mapped.spotler
+                properties[name] = property_value(mapped, contact.fields, plan.types.get(name, "string"),
+                                                  plan.entries.get(name))
         except ConversionError as exc:
             raise RecordError(contact.id, "invalid_field_value",
                               f"{tag} (from {', '.join(mapped.source_fields)}): {exc}") from None
     return properties
 
 
-def property_value(mapped: FieldMapping, values: Mapping[str, FieldValue], kind: str) -> object:
-    """One field's value for a Spotler property of type ``kind``. Empty clears the property."""
+def property_value(mapped: FieldMapping, values: Mapping[str, FieldValue], kind: str,
+                   entries: Mapping[int, str] | None = None) -> object:
+    """One field's value for a Spotler property of type ``kind`` (``entries``: a set property's). Empty clears
+    the property (a set: every entry off)."""
+    if kind == "set":
+        return set_value(to_text(field_value(mapped, values)), entries or {})
     raw = raw_value(mapped, values)
     if is_empty(raw) and mapped.default is None:
         return ""
@@ -145,6 +179,18 @@ def property_value(mapped: FieldMapping, values: Mapping[str, FieldValue], kind:
     if kind == "int":
         return to_number(mapped.default if is_empty(raw) else raw, 0)
     return _checked_text(to_text(field_value(mapped, values)), kind)
+
+
+def set_value(text: str, entries: Mapping[int, str]) -> list[dict[str, object]]:
+    """Every entry of a set property, on when ``text`` names it (by description, any case), else off."""
+    bits = {description.casefold(): bit for bit, description in entries.items()}
+    wanted = [name for name in SET_SEPARATORS.split(text.strip()) if name]
+    unknown = [name for name in wanted if name.casefold() not in bits]
+    if unknown:
+        raise ConversionError(f"the Spotler set property has no entry {', '.join(map(repr, unknown))} "
+                              f"(its entries: {', '.join(entries.values()) or 'none'})")
+    chosen = {bits[name.casefold()] for name in wanted}
+    return [{"bit": bit, "enabled": bit in chosen} for bit in entries]
 
 
 def _checked_text(text: str, kind: str) -> str:
