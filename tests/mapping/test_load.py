@@ -250,6 +250,23 @@ ERROR_CASES = {
         ["TIER: { source: loyalty_tier, type: dropdown, choices: { gold: [Gold] } }"],
         (4, f"{NEWSLETTER}.TIER.choices.gold", "'gold' must be text, not a list", None),
     ),
+    "spotler property crm-sync fills itself": (
+        ["MAIL: { source: email, type: text, spotler: email }"],
+        (4, f"{NEWSLETTER}.MAIL.spotler", "is filled by crm-sync itself", None),
+    ),
+    "spotler property name with a space": (
+        ["FNAME: { source: first_name, type: text, spotler: first name }"],
+        (4, f"{NEWSLETTER}.FNAME.spotler", "spotler must name a Spotler property", None),
+    ),
+    "spotler map on a field that is not an address": (
+        ["FNAME: { source: first_name, type: text, spotler: { addr1: street } }"],
+        (4, f"{NEWSLETTER}.FNAME.spotler", "only for address fields", None),
+    ),
+    "spotler address part without a source": (
+        ["ADDRESS: { type: address, source: { addr1: street, city: city, state: region, zip: postal_code }, "
+         "spotler: { country: land } }"],
+        (4, f"{NEWSLETTER}.ADDRESS.spotler.country", "this address part has no source", None),
+    ),
 }
 
 
