@@ -117,6 +117,17 @@ def test_lookups_skip_unknown_contacts_and_keep_audiences_apart(store):
     assert store.member_states(AUDIENCE, ["c1"])["c1"].payload_hash == "h1-c1"
 
 
+def test_active_member_count_leaves_out_the_inactive_the_never_pushed_and_other_audiences(store):
+    store.save_member_outcomes(AUDIENCE, [pushed(f"c{n}") for n in range(10)]
+                               + [pushed("c10", provider_status=None)]  # pushed, status unknown: counts
+                               + [pushed(f"u{n}", provider_status=status)
+                                  for n, status in enumerate(("unsubscribed", "cleaned", "archived"))]
+                               + [MemberOutcome("never", email="never@example.org", reason_code="no_consent")])
+    store.save_member_outcomes("customers", [pushed("c1")])
+    assert store.active_member_count(AUDIENCE) == 11
+    assert store.active_member_count("customers") == 1 and store.active_member_count("nobody") == 0
+
+
 def test_contact_ids_differing_only_in_case_are_different_members(store, engine):
     store.save_member_outcomes(AUDIENCE, [pushed("abc"), pushed("ABC", version=2)])
 
