@@ -70,8 +70,8 @@ class EventImporter:
         fresh = list({event.key: event for event in events if event.key in unseen}.values())
         if not fresh:
             return
-        fresh = self._with_addresses(fresh)
         member_contacts = self.store.contacts_by_provider_id(self.audience, {e.email_id for e in fresh})
+        fresh = self._with_addresses(fresh, member_contacts)
         # The CRM is asked by address only where needed: members crm-sync did not push, and events that set
         # flags (every contact with the address gets them). Most events resolve through the state store.
         crm_contacts = self.crm.contacts_by_email(
@@ -87,17 +87,15 @@ class EventImporter:
         self.report.events_imported += len(ledger)
         self.checkpoint("ledger_written")
 
-    def _with_addresses(self, events: list[Event]) -> list[Event]:
+    def _with_addresses(self, events: list[Event], member_contacts: dict[str, str]) -> list[Event]:
         """Events that name no address (Spotler's feeds name only the contact) get the one last pushed."""
-        nameless = {event.email_id for event in events if not event.email}
+        nameless = {member_contacts[e.email_id] for e in events if not e.email and e.email_id in member_contacts}
         if not nameless:
             return events
-        contacts = self.store.contacts_by_provider_id(self.audience, nameless)
-        states = self.store.member_states(self.audience, contacts.values())
-        emails = {provider_id: states[contact].email for provider_id, contact in contacts.items()
+        states = self.store.member_states(self.audience, nameless)
+        emails = {provider_id: states[contact].email for provider_id, contact in member_contacts.items()
                   if contact in states and states[contact].email}
-        return [replace(event, email=emails.get(event.email_id, "")) if not event.email else event
-                for event in events]
+        return [event if event.email else replace(event, email=emails.get(event.email_id, "")) for event in events]
 
     def _changes(self, events: list[Event], member_contacts: dict[str, str], crm_contacts: dict[str, list[str]]
                  ) -> tuple[list[ActivityRecord], list[ContactFlags], list[MemberOutcome], list[LedgerEvent]]:

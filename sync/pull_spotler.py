@@ -9,15 +9,14 @@ stopped mailing after a hard bounce is known as bounced before its switched-off 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sync.connectors.spotler_feeds import FEEDS, SpotlerFeeds, iso, parse_time
-from sync.engagement import Event
+from sync.connectors.spotler_feeds import FEEDS, Pages, SpotlerFeeds, iso, parse_time
 from sync.plan import INACTIVE_STATUSES
 from sync.pull import EventImporter, PullReport
 
-Pages = Callable[[datetime, datetime], Iterator[tuple[int, list[Event]]]]
+Window = Callable[[datetime, datetime], Pages]
 
 
 class SpotlerPuller:
@@ -42,21 +41,21 @@ class SpotlerPuller:
         self.importer.report.campaigns = self.feeds.mailings_seen
         return self.importer.report
 
-    def _window(self, name: str, pages: Pages) -> None:
+    def _window(self, name: str, pages: Window) -> None:
         cursor = self.store.get_cursor(name)
         start = parse_time(cursor.value) - self.lag if cursor else self.window_start
         if start >= self.window_end:
             return
-        for _, events in pages(start, self.window_end):
+        for events in pages(start, self.window_end):
             self.importer.import_page(events)
         if cursor is None or self.window_end > parse_time(cursor.value):
             self.store.set_cursor(name, iso(self.window_end))
         self.importer.checkpoint("cursor_written")
 
-    def _new_unsubscribes(self, start: datetime, end: datetime) -> Iterator[tuple[int, list[Event]]]:
+    def _new_unsubscribes(self, start: datetime, end: datetime) -> Pages:
         """Switched-off contacts the state store still knows as receiving mail. One crm-sync unsubscribed
         itself (a CRM opt-out echoed back) or already knew about is not news."""
-        for offset, events in self.feeds.unsubscribes(start, end):
+        for events in self.feeds.unsubscribes(start, end):
             states = self.store.member_states(self.importer.audience, [event.email_id for event in events])
-            yield offset, [event for event in events if event.email_id in states
+            yield [event for event in events if event.email_id in states
                            and (states[event.email_id].provider_status or "subscribed") not in INACTIVE_STATUSES]

@@ -74,11 +74,11 @@ class SpotlerAudience:
                 known.append(member)
             else:
                 results[member.contact_id] = _result(member, answer, created=True)
-        existed = {m.contact_id for m in members if m.new}
+        sent_as_new = {m.contact_id for m in members if m.new}
         updated = self._bulk(known, update=True)
         for member in known:
             result = _result(member, updated[member.contact_id], created=False)
-            if result.ok and member.contact_id in existed and result.status is None:
+            if result.ok and member.contact_id in sent_as_new and result.status is None:
                 result = self._with_status(result)  # someone Mail+ already knew: what did they consent to?
             results[member.contact_id] = result
         return [results[m.contact_id] for m in members]

@@ -15,7 +15,7 @@ from sync.engagement import Event
 from sync.errors import ProviderRejected
 
 FEEDS = {"sent": "sent", "opened": "open", "clicked": "click", "bounced": "bounce"}
-Pages = Iterator[tuple[int, list[Event]]]
+Pages = Iterator[list[Event]]  # the events of one page at a time
 
 
 def parse_time(text: str) -> datetime:
@@ -51,7 +51,7 @@ class SpotlerFeeds:
         """Pages of one interaction feed (sent, opened, clicked, bounced) changed within [start, end]."""
         action = FEEDS[feed]
         params = {"fromChangeDate": iso(start), "toChangeDate": iso(end)}
-        for offset, rows in self._client.pages(f"mailing-interaction/{feed}", params, "interactions"):
+        for rows in self._client.pages(f"mailing-interaction/{feed}", params, "interactions"):
             events = []
             for row in rows:
                 mailing = str(row.get("encryptedMailingId") or "")
@@ -63,13 +63,13 @@ class SpotlerFeeds:
                                     parse_time(row["date"]), mailing, self.title(mailing),
                                     bounce_type=bounce_kind(row.get("bounceType")) if action == "bounce" else "",
                                     ref=ref))
-            yield offset, events
+            yield events
 
     def bounces(self, start: datetime, end: datetime) -> Pages:
         """Pages of the bounce feed (bounce date within [start, end]); the same bounce as the interaction
         feed's has the same key, so it is imported once."""
         params = {"fromDate": iso(start), "toDate": iso(end)}
-        for offset, rows in self._client.pages("contact/bounces/list", params, "bounces"):
+        for rows in self._client.pages("contact/bounces/list", params, "bounces"):
             events = []
             for row in rows:
                 contact = row.get("contact") or {}
@@ -80,18 +80,18 @@ class SpotlerFeeds:
                                     (contact.get("properties") or {}).get("email", ""), "bounce",
                                     parse_time(row["date"]), mailing, self.title(mailing),
                                     bounce_type=bounce_kind(row.get("type"))))
-            yield offset, events
+            yield events
 
     def unsubscribes(self, start: datetime, end: datetime) -> Pages:
         """Pages of contacts changed within [start, end] that no longer get this audience's mail."""
         params = {"fromDate": iso(start), "toDate": iso(end)}
-        for offset, rows in self._client.pages("contact/updates/list", params, "contacts"):
+        for rows in self._client.pages("contact/updates/list", params, "contacts"):
             events = [Event("spotler", self._name, str(row["externalId"]),
                             (row.get("properties") or {}).get("email", ""), "unsubscribe",
                             parse_time(row["lastChanged"]), reason="permission switched off in Spotler")
                       for row in rows
                       if row.get("externalId") and permission_status(row, self._audience.bits) == "unsubscribed"]
-            yield offset, events
+            yield events
 
     def title(self, mailing_id: str) -> str:
         """A mailing's name, asked once per mailing (the open and click feeds carry only its id)."""

@@ -51,14 +51,12 @@ class SpotlerClient:
                 return self._send(method, url, params, body)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def pages(self, path: str, params: dict[str, Any], items: str) -> Iterator[tuple[int, list[dict]]]:
-        """Every page of a paged list: (offset after the page, rows), following ``paging.next``."""
-        body = self.call("GET", path, {**params, "after": params.get("after", 0), "pageSize": self.settings.page_size})
-        offset = int(params.get("after", 0))
+    def pages(self, path: str, params: dict[str, Any], items: str) -> Iterator[list[dict]]:
+        """The rows of every page of a paged list, following ``paging.next`` (a bare array is one page)."""
+        body = self.call("GET", path, {**params, "after": 0, "pageSize": self.settings.page_size})
         while True:
             rows = body if isinstance(body, list) else (body or {}).get(items) or []
-            offset += len(rows)
-            yield offset, rows
+            yield rows
             next_url = None if isinstance(body, list) else ((body or {}).get("paging") or {}).get("next")
             if not rows or not next_url:
                 return

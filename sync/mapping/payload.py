@@ -79,16 +79,12 @@ def field_value(field: FieldMapping, values: Mapping[str, FieldValue]) -> Provid
 def raw_value(field: FieldMapping, values: Mapping[str, FieldValue]) -> FieldValue:
     """The CRM value a (non-address) field reads: one field, or several joined as text; trimmed if asked."""
     if isinstance(field.source, tuple):
-        return join_text((_read(values, name, field.trim) for name in field.source), field.join or " ")
-    return _read(values, field.source_fields[0], field.trim)
+        return join_text((read_value(values, name, field.trim) for name in field.source), field.join or " ")
+    return read_value(values, field.source_fields[0], field.trim)
 
 
 def read_value(values: Mapping[str, FieldValue], name: str, trim: bool) -> FieldValue:
     """One CRM value by field name (missing counts as empty), trimmed if asked."""
-    return _read(values, name, trim)
-
-
-def _read(values: Mapping[str, FieldValue], name: str, trim: bool) -> FieldValue:
     value = values.get(name)
     return value.strip() if trim and isinstance(value, str) else value
 
@@ -96,7 +92,7 @@ def _read(values: Mapping[str, FieldValue], name: str, trim: bool) -> FieldValue
 def _address(source: Mapping[str, str], trim: bool, values: Mapping[str, FieldValue]) -> dict[str, str] | str:
     parts = {part: "" for part in ADDRESS_PARTS}
     for part, name in source.items():
-        parts[part] = to_text(_read(values, name, trim))
+        parts[part] = to_text(read_value(values, name, trim))
     # Without street, city and zip there is no address to send (a country alone is common in CRMs).
     if not any(parts[p].strip() for p in REQUIRED_ADDRESS_PARTS):
         return ""

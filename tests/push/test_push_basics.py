@@ -64,6 +64,8 @@ def test_plan_writes_nothing_and_agrees_with_the_push(any_world):
     summary = plan_audience(world.settings, "newsletter", sample_limit=5)
     assert world.writes() == 0 and world.members() == {}
     assert len(summary.changes) == 5
+    # Mailchimp merge fields are made by the push; Spotler properties must already exist (checked before).
+    assert ("TIER" in summary.fields_to_create) == (world.provider == "mailchimp")
     first = summary.changes[0]
     assert first.action.value == "create" and first.changes[world.view.name_of("FNAME")][0] is None
     report = push_audience(world.settings, "newsletter")
