@@ -1,8 +1,9 @@
 """One run at a time: every command that writes (push, pull, run, the scheduler's job) holds this lock.
 
 The lock lives in the state store, so it works across processes and across machines that share a
-PostgreSQL state store. A background thread renews it; a lock whose holder died (kill -9, lost machine)
-expires after its TTL and the next run takes it over.
+PostgreSQL state store. A background thread renews it. A holder killed on this host (kill -9) is taken
+over at once, with a log line; a holder on another host (or a lost machine) is taken over once its TTL
+has passed without a heartbeat.
 """
 
 from __future__ import annotations
@@ -44,9 +45,13 @@ def run_lock(state_url: str, wait: bool = False, wait_seconds: float = 3600, ttl
                                        "Use --wait to wait for it.")
             log.info("waiting for the other run to finish (%s)", who)
             time.sleep(poll_seconds)
-        if lock.previous_holder is not None:
+        previous = lock.previous_holder
+        if previous is not None and previous.gone:
+            log.warning("took over the run lock of process %s on this host (%s): that process is gone",
+                        previous.pid, previous.host)
+        elif previous is not None:
             log.warning("took over the run lock of a run that stopped answering (process %s on %s)",
-                        lock.previous_holder.pid, lock.previous_holder.host)
+                        previous.pid, previous.host)
         # Holding the lock, no other run can be going on: runs still marked running died halfway.
         interrupted = store.mark_running_interrupted()
         if interrupted:

@@ -3,7 +3,8 @@
 Inserting the lock's row is the mutex (the primary key lets only one insert win). A holder that stops
 sending heartbeats loses the lock once its TTL has passed: the next acquirer takes it over with a
 conditional UPDATE that only succeeds if the row is still the stale one it saw. Expiry is judged by the
-database server's clock, so machines with skewed clocks agree.
+database server's clock, so machines with skewed clocks agree. A holder on this same host whose process
+is gone (killed, crashed) is taken over at once: only a holder on another host has to wait for its TTL.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ class LockLost(CrmSyncError):
 
 @dataclass(frozen=True, slots=True)
 class LockHolder:
-    """Who holds a lock; ``stale`` when its heartbeat is older than its TTL."""
+    """Who holds a lock; ``stale`` when its heartbeat is older than its TTL, ``gone`` when it ran on this
+    host and its process no longer exists."""
 
     name: str
     holder: str
@@ -43,6 +45,12 @@ class LockHolder:
     heartbeat_at: datetime
     expires_at: datetime
     stale: bool
+    gone: bool = False
+
+    @property
+    def replaceable(self) -> bool:
+        """Whether another process may take the lock over now."""
+        return self.stale or self.gone
 
 
 class Lock:
@@ -115,7 +123,7 @@ def acquire_lock(engine: Engine, url: str | URL, name: str, ttl_seconds: float) 
                 current = _holder(conn, name)
                 if current is None:
                     continue  # released meanwhile: try the insert again
-                if not current.stale:
+                if not current.replaceable:
                     return None
                 if _take_over(conn, current, holder, ttl_seconds):
                     return Lock(engine, url, name, holder, ttl_seconds, previous_holder=current)
@@ -138,13 +146,13 @@ def _insert(conn: Connection, name: str, holder: str, ttl_seconds: float) -> boo
         return False
 
 
-def _take_over(conn: Connection, stale: LockHolder, holder: str, ttl_seconds: float) -> bool:
+def _take_over(conn: Connection, previous: LockHolder, holder: str, ttl_seconds: float) -> bool:
+    """Replace ``previous`` if the row is still the one seen (and, unless its process is gone, still expired)."""
     now = database_now(conn)
-    taken = conn.execute(
-        update(LOCKS)
-        .where(LOCKS.c.name == stale.name, LOCKS.c.holder == stale.holder, LOCKS.c.expires_at < now)
-        .values(_claim(stale.name, holder, ttl_seconds, now))
-    ).rowcount
+    still_that_row = (LOCKS.c.name == previous.name, LOCKS.c.holder == previous.holder)
+    condition = still_that_row if previous.gone else (*still_that_row, LOCKS.c.expires_at < now)
+    taken = conn.execute(update(LOCKS).where(*condition).values(_claim(previous.name, holder, ttl_seconds, now))
+                         ).rowcount
     return taken == 1
 
 
@@ -162,7 +170,25 @@ def _holder(conn: Connection, name: str) -> LockHolder | None:
         heartbeat_at=row.heartbeat_at,
         expires_at=row.expires_at,
         stale=row.expires_at < now,
+        gone=row.host == _this_host() and not _process_exists(row.pid),
     )
+
+
+def _this_host() -> str:
+    return socket.gethostname()[:255]
+
+
+def _process_exists(pid: int) -> bool:
+    """Whether a process with this id runs on this host (one we may not signal still exists)."""
+    if pid <= 0:
+        return True  # no usable id: never assume the holder is gone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _claim(name: str, holder: str, ttl_seconds: float, now: datetime) -> dict[str, object]:
@@ -170,7 +196,7 @@ def _claim(name: str, holder: str, ttl_seconds: float, now: datetime) -> dict[st
         "name": name,
         "holder": holder,
         "pid": os.getpid(),
-        "host": socket.gethostname()[:255],
+        "host": _this_host(),
         "acquired_at": now,
         "heartbeat_at": now,
         "expires_at": now + timedelta(seconds=ttl_seconds),

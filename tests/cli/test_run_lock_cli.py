@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
 
 import pytest
@@ -68,3 +69,19 @@ def test_a_dead_runs_lock_is_taken_over_and_its_run_marked_interrupted(setup):
         outcomes = [run.outcome.value for run in store.recent_runs()]
         assert store.lock_holder(LOCK_NAME) is None
     assert "interrupted" in outcomes
+
+
+def test_a_run_killed_on_this_host_gives_its_lock_up_at_once(setup):
+    project, env, sandbox, state_url = setup  # the default lock TTL: two minutes
+    sandbox.faults.slow_next(1000, seconds=0.5)
+    victim = start(project, env, "push")
+    wait_for_lock(state_url)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=10)
+    sandbox.faults.clear()
+
+    result = crm_sync("push", cwd=project, env=env)
+
+    assert result.code in (EXIT_OK, 5), result.err
+    assert f"took over the run lock of process {victim.pid} on this host" in result.err
+    assert "that process is gone" in result.err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import socket
 from datetime import timedelta
 
@@ -109,3 +110,41 @@ def test_processes_racing_for_a_lock_have_exactly_one_winner(store, engine, star
     assert len(winners) == 1
     assert winners[0] == stale_holder
     assert all(process.exitcode == 0 for process in processes)
+
+
+def _holder_in_child(store) -> tuple[multiprocessing.Process, str]:
+    """A child process that holds the lock (TTL one hour) until it is killed."""
+    context = multiprocessing.get_context("spawn")
+    held = context.Queue()
+    child = context.Process(target=workers.hold_lock_until_killed, args=(store.url, NAME, held))
+    child.start()
+    holder = held.get(timeout=120)
+    assert holder is not None
+    return child, holder
+
+
+def test_a_holder_killed_on_this_host_is_taken_over_at_once(store):
+    child, holder = _holder_in_child(store)
+    assert store.acquire_lock(NAME, ttl_seconds=60) is None  # alive: it keeps the lock
+    assert not store.lock_holder(NAME).gone
+
+    os.kill(child.pid, signal.SIGKILL)
+    child.join(timeout=60)
+
+    assert store.lock_holder(NAME).gone and not store.lock_holder(NAME).stale
+    successor = store.acquire_lock(NAME, ttl_seconds=60)
+    assert successor is not None and successor.previous_holder.holder == holder
+    assert successor.previous_holder.gone
+
+
+def test_a_holder_on_another_host_waits_for_its_ttl_even_if_its_pid_is_free_here(store, engine):
+    child, holder = _holder_in_child(store)
+    os.kill(child.pid, signal.SIGKILL)
+    child.join(timeout=60)
+    with engine.begin() as conn:
+        conn.execute(update(LOCKS).where(LOCKS.c.name == NAME).values(host="other-machine"))
+
+    assert not store.lock_holder(NAME).gone
+    assert store.acquire_lock(NAME, ttl_seconds=60) is None
+    make_stale(engine, NAME)
+    assert store.acquire_lock(NAME, ttl_seconds=60).previous_holder.holder == holder

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 
@@ -34,3 +36,11 @@ def race_to_upgrade(url: str, start: Barrier, results: Queue) -> None:
         results.put(None)
     except Exception as failure:  # reported to the test, which fails with the message
         results.put(f"{type(failure).__name__}: {failure}")
+
+
+def hold_lock_until_killed(url: str, name: str, held: Queue) -> None:
+    """Take the lock with a long TTL, say so, and wait to be killed (the test sends SIGKILL)."""
+    store = StateStore(url)
+    lock = store.acquire_lock(name, ttl_seconds=3600)
+    held.put(None if lock is None else lock.holder)
+    time.sleep(WAIT_SECONDS)
