@@ -4,19 +4,24 @@
 |----------------------------------------------------|-----------------|---------------------------------------|
 | 401; 403 with a JSON body                          | ConfigError     | the run stops: fix the named setting  |
 | 408, 429, 5xx, body-less 403, timeout, dropped connection | TransientError | retried: jittered exponential backoff, at least ``Retry-After``, bounded in total time |
+
+A wait that would end past ``retry_seconds`` is not made: the error is raised at once (a ``Retry-After:
+3600`` under a 600 s budget gives up and says so, instead of sleeping an hour). Every retry is logged with
+its attempt, its wait and the time it gives up.
 | any other 4xx                                      | ProviderRejected| recorded on the record it belongs to  |
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception_type,
-    stop_after_delay,
     wait_random_exponential,
 )
 
@@ -59,12 +64,40 @@ class _WaitHonouringRetryAfter:
         return max(backoff, requested) if requested is not None else backoff
 
 
+class _StopBeforeTheBudgetEnds:
+    """Stop when the next wait would end past ``total_seconds``; say so when the server asked for that wait."""
+
+    def __init__(self, total_seconds: float):
+        self.total_seconds = total_seconds
+
+    def __call__(self, state: RetryCallState) -> bool:
+        left = self.total_seconds - state.seconds_since_start
+        if state.upcoming_sleep < left:
+            return False
+        error = state.outcome.exception() if state.outcome else None
+        requested = getattr(error, "retry_after", None)
+        if error is not None and requested is not None and requested >= left:
+            error.args = (f"{error}; it asked to be retried after {requested:g} s, more than the {max(left, 0):.0f} s "
+                          f"left of retry_seconds ({self.total_seconds:g} s), so crm-sync gave up",)
+        return True
+
+
+def _log_retry(total_seconds: float):
+    def before_sleep(state: RetryCallState) -> None:
+        gives_up = datetime.now(UTC) + timedelta(seconds=total_seconds - state.seconds_since_start)
+        log.warning("attempt %d failed: %s; retrying in %.1f s (gives up at %s UTC, retry_seconds=%g)",
+                    state.attempt_number, state.outcome.exception(), state.upcoming_sleep,
+                    gives_up.strftime("%H:%M:%S"), total_seconds)
+    return before_sleep
+
+
 def retrying(total_seconds: float, initial_wait: float = 0.5, max_wait: float = 30.0) -> Retrying:
     """Retry transient errors with jittered exponential backoff (at least Retry-After) for ``total_seconds``."""
     return Retrying(
         retry=retry_if_exception_type(TransientError),
         wait=_WaitHonouringRetryAfter(initial_wait, max_wait),
-        stop=stop_after_delay(total_seconds),
+        stop=_StopBeforeTheBudgetEnds(total_seconds),
         reraise=True,
-        before_sleep=lambda state: log.warning("retrying after: %s", state.outcome.exception()),
+        before_sleep=_log_retry(total_seconds),
+        sleep=time.sleep,
     )

@@ -7,7 +7,9 @@ environment variables), the settings file (``config/sync.yaml`` by default), the
 from __future__ import annotations
 
 import difflib
+import logging
 import os
+import stat
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -27,12 +29,18 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+from pydantic_settings.exceptions import SettingsError
 
 from sync.errors import ConfigError
-from sync.yamlfile import YamlDocument, dotted, model_keys, read_yaml
+from sync.yamlfile import YamlDocument, dotted, model_keys, read_text_file, read_yaml
+
+log = logging.getLogger(__name__)
 
 ENV_PREFIX = "CRM_SYNC_"
 DEFAULT_CONFIG = Path("config/sync.yaml")
+# Variables that steer loading and are not settings themselves. The last one, set to "warn", accepts a
+# secrets file that others can read (with a warning) instead of refusing it.
+LOADING_VARIABLES = ("CONFIG", "SECRETS_FILE", "SECRETS_FILE_READABLE")
 
 
 class _Section(BaseModel):
@@ -116,8 +124,20 @@ class AudienceSettings(_Section):
         return self
 
 
+def check_base_url(value: str | None) -> str | None:
+    """An http(s) URL with a host, checked before any request is made (a typo is not an outage)."""
+    if value is None:
+        return None
+    scheme, _, rest = value.partition("://")
+    if scheme.lower() not in ("http", "https") or not rest or rest.startswith("/"):
+        raise ValueError(f"{value[:80]!r} is not an http(s) URL with a host, like https://api.example.com/3.0")
+    return value
+
+
 class _HttpProviderSettings(_Section):
     """What every provider connector needs: timeouts and how long to retry."""
+
+    _valid_base_url = field_validator("base_url", check_fields=False)(check_base_url)
 
     timeout_seconds: float = Field(120, gt=0, description="Per-request timeout.")
     retry_seconds: float = Field(600, gt=0, description="Keep retrying rate limits, outages and timeouts this long.")
@@ -221,8 +241,8 @@ def load_settings(config_path: Path | None = None, secrets_file: Path | None = N
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the settings file must be a mapping of keys, not {type(data).__name__}")
     secrets = secrets_file or os.environ.get(f"{ENV_PREFIX}SECRETS_FILE")
-    if secrets and not Path(secrets).is_file():
-        raise ConfigError(f"secrets file {secrets} (CRM_SYNC_SECRETS_FILE) does not exist")
+    if secrets:
+        check_secrets_file(Path(secrets), os.environ.get(f"{ENV_PREFIX}SECRETS_FILE_READABLE") == "warn")
 
     class _Bound(Settings):
         @classmethod
@@ -231,14 +251,41 @@ def load_settings(config_path: Path | None = None, secrets_file: Path | None = N
             return init_settings, env_settings, dotenv_settings, _FileSource(settings_cls, data)
 
     # Variables that only steer loading are not settings themselves.
-    hidden = {name: os.environ.pop(name) for name in (f"{ENV_PREFIX}CONFIG", f"{ENV_PREFIX}SECRETS_FILE")
+    hidden = {name: os.environ.pop(name) for name in (ENV_PREFIX + variable for variable in LOADING_VARIABLES)
               if name in os.environ}
     try:
         return _Bound(_env_file=secrets)
     except ValidationError as error:
         raise ConfigError(describe_errors(error, document, path)) from None
+    except SettingsError as error:
+        raise ConfigError(_unparsable_variable(error)) from None
     finally:
         os.environ.update(hidden)
+
+
+def check_secrets_file(path: Path, readable_ok: bool) -> None:
+    """Refuse a secrets file that is missing, not UTF-8, or readable by others (unless told to only warn)."""
+    if not path.is_file():
+        raise ConfigError(f"secrets file {path} (CRM_SYNC_SECRETS_FILE) does not exist")
+    read_text_file(path)
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        message = (f"secrets file {path} can be read by other users (mode {stat.filemode(mode)}); "
+                   f"run `chmod 600 {path}`")
+        if not readable_ok:
+            raise ConfigError(message + " (or set CRM_SYNC_SECRETS_FILE_READABLE=warn to use it anyway)")
+        log.warning("%s", message)
+
+
+def _unparsable_variable(error: SettingsError) -> str:
+    """Name the variables behind a value pydantic-settings could not parse (their values stay unshown)."""
+    field = str(error).split('"')[1] if str(error).count('"') >= 2 else ""
+    prefix = f"{ENV_PREFIX}{field.upper()}"
+    names = sorted(name for name in os.environ if name.upper() == prefix or name.upper().startswith(prefix + "__"))
+    where = ("one of " + ", ".join(names)) if len(names) > 1 else (names[0] if names else f"{prefix}*")
+    return (f"invalid settings: cannot read {where} (environment or secrets file): a list or a whole section is written as JSON "
+            f"(e.g. CRM_SYNC_AUDIENCES__NEWS__PERMISSION_BITS='[1]'), or set its parts one by one "
+            f"(e.g. {ENV_PREFIX}STATE__URL, not {ENV_PREFIX}STATE).")
 
 
 def describe_errors(error: ValidationError, document: YamlDocument | None, path: Path) -> str:

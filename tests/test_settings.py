@@ -47,6 +47,7 @@ def test_config_path_from_environment(tmp_path, monkeypatch):
 
 def test_secrets_file_is_read_and_secret_stays_hidden(tmp_path):
     secrets = write(tmp_path / "secrets.env", "CRM_SYNC_CRM__URL=postgresql://u:hunter2@db/crm\n")
+    secrets.chmod(0o600)
     settings = load_settings(secrets_file=secrets)
     assert settings.crm.url.get_secret_value() == "postgresql://u:hunter2@db/crm"
     assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())

@@ -17,10 +17,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
-from sync.errors import ConfigError, Problem, ProblemsFound
+from sync.errors import Problem, ProblemsFound
 from sync.mapping.model import MappingFile, Violation, closest, nearest_line
 from sync.mapping.transforms import to_text
-from sync.yamlfile import model_keys
+from sync.yamlfile import check_safe_yaml, model_keys, read_text_file
 
 ROOT_KEY = "(file)"
 _QUOTED = re.compile(r"'([^']*)'")
@@ -39,16 +39,7 @@ def load_mapping(path: Path) -> MappingFile:
     (YAML syntax, unknown key, wrong type name, missing source, options that do not fit) otherwise.
     """
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"mapping file not found: {file}") from None
-    except UnicodeDecodeError as exc:
-        message = f"not UTF-8 text ({exc.reason} at byte {exc.start})"
-        raise ProblemsFound([Problem(file, None, ROOT_KEY, message)]) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read mapping file {file}: {exc.strerror}") from None
-
+    text = read_text_file(path)
     data, lines = parse_yaml(text, file)
     if data is None:
         raise ProblemsFound([Problem(file, 1, "audiences", "the file is empty; it needs an 'audiences:' section")])
@@ -65,6 +56,7 @@ def load_mapping(path: Path) -> MappingFile:
 def parse_yaml(text: str, file: str) -> tuple[Any, dict[str, int]]:
     """Plain Python data from YAML text, and the 1-based line of each dotted key in it."""
     try:
+        check_safe_yaml(text, file)
         root = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
