@@ -75,7 +75,10 @@ class RecordError(CrmSyncError):
 
 
 class TransientError(CrmSyncError):
-    """A failure worth retrying: rate limit, server error, timeout, dropped connection."""
+    """A failure worth retrying: rate limit, server error, timeout, dropped connection. Raised out of a run
+    once retries are used up: the provider could not be reached in time."""
+
+    exit_code = EXIT_UNREACHABLE
 
 
 class ProviderRejected(CrmSyncError):
@@ -87,3 +90,13 @@ class ProviderRejected(CrmSyncError):
         self.detail = detail
         self.errors = errors or []
         super().__init__(f"{status} {title}: {detail}")
+
+
+# From least to most serious: a run's exit code is the most serious one among its audiences and its pull.
+SEVERITY = (EXIT_OK, EXIT_RECORDS_REJECTED, EXIT_UNREACHABLE, EXIT_RUN_FAILED, EXIT_CONFIG)
+
+
+def worst_exit_code(*codes: int) -> int:
+    """The most serious of ``codes`` (see SEVERITY); unknown codes count as a failed run."""
+    return max(codes, key=lambda code: SEVERITY.index(code if code in SEVERITY else EXIT_RUN_FAILED),
+               default=EXIT_OK)

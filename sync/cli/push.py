@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import click
 
 from sync.cli.context import App, pass_app
 from sync.cli.report import print_plan, print_pull, print_push
-from sync.errors import EXIT_OK, EXIT_RECORDS_REJECTED
+from sync.errors import (
+    EXIT_OK,
+    EXIT_RECORDS_REJECTED,
+    EXIT_RUN_FAILED,
+    CrmSyncError,
+    worst_exit_code,
+)
 from sync.jobs import audience_names, plan_audience, pull_audience, push_audience
 from sync.progress import progress
 from sync.runlock import run_lock
 from sync.settings import Settings
+
+log = logging.getLogger(__name__)
 
 audience_option = click.option("--audience", default=None, help="Only this configured audience.")
 wait_option = click.option("--wait", is_flag=True,
@@ -58,8 +68,7 @@ def push(app: App, audience: str | None, force: bool, wait: bool) -> None:
 def pull(app: App, audience: str | None, since: datetime | None, wait: bool) -> None:
     """Pull opens, clicks, bounces and unsubscribes into the CRM's history and flags."""
     with run_lock(app.settings.state.url.get_secret_value(), wait, ttl_seconds=app.settings.lock_ttl_seconds):
-        for name in audience_names(app.settings, audience):
-            print_pull(pull_audience(app.settings, name, since=since.replace(tzinfo=UTC) if since else None))
+        sys.exit(_pull_all(app.settings, audience, since.replace(tzinfo=UTC) if since else None))
 
 
 @click.command()
@@ -73,20 +82,41 @@ def run(app: App, audience: str | None, force: bool, wait: bool) -> None:
 
 
 def run_all(settings: Settings, audience: str | None, force: bool = False, wait: bool = False) -> int:
-    """Push then pull every configured audience (or one) under the run lock; returns the exit code."""
+    """Push then pull every configured audience (or one) under the run lock; returns the worst exit code.
+
+    Every audience's push and pull is attempted even when another one failed.
+    """
     with run_lock(settings.state.url.get_secret_value(), wait, ttl_seconds=settings.lock_ttl_seconds):
-        exit_code = _push_all(settings, audience, force)
-        for name in audience_names(settings, audience):
-            print_pull(pull_audience(settings, name))
-    return exit_code
+        return worst_exit_code(_push_all(settings, audience, force), _pull_all(settings, audience, None))
 
 
 def _push_all(settings: Settings, audience: str | None, force: bool) -> int:
-    exit_code = EXIT_OK
-    for name in audience_names(settings, audience):
+    def push_one(name: str) -> int:
         with progress(f"Pushing {name}", total=0) as report_progress:
             report = push_audience(settings, name, force=force, on_progress=report_progress)
         print_push(report)
-        if report.rejected:
-            exit_code = EXIT_RECORDS_REJECTED
-    return exit_code
+        return EXIT_RECORDS_REJECTED if report.rejected else EXIT_OK
+    return _each_audience(settings, audience, "push", push_one)
+
+
+def _pull_all(settings: Settings, audience: str | None, since: datetime | None) -> int:
+    def pull_one(name: str) -> int:
+        print_pull(pull_audience(settings, name, since=since))
+        return EXIT_OK
+    return _each_audience(settings, audience, "pull", pull_one)
+
+
+def _each_audience(settings: Settings, audience: str | None, verb: str, work: Callable[[str], int]) -> int:
+    """Run ``work`` for every audience; one that fails is reported and the others still run."""
+    codes = []
+    for name in audience_names(settings, audience):
+        try:
+            codes.append(work(name))
+        except CrmSyncError as error:
+            log.error("audience %s: %s failed: %s", name, verb, error, extra={"exit_code": error.exit_code})
+            codes.append(error.exit_code)
+        except Exception as error:  # a bug in one audience's run must not cost the others theirs
+            log.error("audience %s: %s failed with an internal error: %s: %s (run with -v for details)", name,
+                      verb, type(error).__name__, error, exc_info=log.isEnabledFor(logging.DEBUG))
+            codes.append(EXIT_RUN_FAILED)
+    return worst_exit_code(*codes)

@@ -1,0 +1,55 @@
+"""One audience failing never costs the others their push and pull; the exit code is the worst outcome."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sync.errors import EXIT_CONFIG, EXIT_OK, EXIT_RECORDS_REJECTED, EXIT_UNREACHABLE, worst_exit_code
+from sync.sandbox.mailchimp import MailchimpSandbox
+from tests.cli.run import crm_sync, project_copy, sandbox_env
+
+
+@pytest.fixture
+def setup(tmp_path):
+    project = project_copy(tmp_path)
+    with MailchimpSandbox() as sandbox:
+        env = sandbox_env(tmp_path, sandbox, "Good", contacts=60, seed=5)
+        yield project, sandbox, env
+
+
+def _runs(project, env) -> list[dict]:
+    runs = json.loads(crm_sync("status", "--json", cwd=project, env=env).out)
+    return runs["runs"] if isinstance(runs, dict) else runs
+
+
+@pytest.mark.parametrize(("broken", "exit_code", "message"), [
+    pytest.param({"CRM_SYNC_AUDIENCES__AAA_BROKEN__AUDIENCE_ID": "no-such-list"}, EXIT_CONFIG,
+                 "Mailchimp has no audience 'no-such-list'", id="missing audience"),
+    pytest.param({"CRM_SYNC_AUDIENCES__AAA_BROKEN__PROVIDER": "spotler",
+                  "CRM_SYNC_AUDIENCES__AAA_BROKEN__PERMISSION_BITS": "[1]",
+                  "CRM_SYNC_SPOTLER__CONSUMER_KEY": "key-4d8f", "CRM_SYNC_SPOTLER__CONSUMER_SECRET": "secret-9a1c",
+                  "CRM_SYNC_SPOTLER__BASE_URL": "http://127.0.0.1:1/api", "CRM_SYNC_SPOTLER__RETRY_SECONDS": "1"},
+                 EXIT_UNREACHABLE, "Spotler", id="provider unreachable"),
+])
+def test_a_broken_audience_is_reported_and_the_others_still_push_and_pull(setup, broken, exit_code, message):
+    project, sandbox, env = setup
+    env = env | broken | {"CRM_SYNC_AUDIENCES__AAA_BROKEN__MAPPING": "newsletter"}  # sorted first: runs first
+
+    result = crm_sync("run", cwd=project, env=env)
+
+    assert result.code == exit_code, result.err
+    assert "audience aaa_broken: push failed" in result.err and message in result.err
+    assert "audience aaa_broken: pull failed" in result.err
+    assert "Audience newsletter: pushed" in result.out and "Audience newsletter: pulled" in result.out
+    assert len(list(sandbox.members(env["CRM_SYNC_AUDIENCES__NEWSLETTER__AUDIENCE_ID"]))) > 10
+    newsletter_runs = sorted(run["kind"] for run in _runs(project, env) if run["audience"] == "newsletter")
+    assert newsletter_runs == ["pull", "push"]
+
+
+def test_the_worst_outcome_decides_the_exit_code():
+    assert worst_exit_code() == EXIT_OK
+    assert worst_exit_code(EXIT_OK, EXIT_RECORDS_REJECTED) == EXIT_RECORDS_REJECTED
+    assert worst_exit_code(EXIT_RECORDS_REJECTED, EXIT_UNREACHABLE, EXIT_OK) == EXIT_UNREACHABLE
+    assert worst_exit_code(EXIT_UNREACHABLE, EXIT_CONFIG) == EXIT_CONFIG
