@@ -103,6 +103,11 @@ class PlanSummary:
         return self.records_to_update > 0 or any(n for action, n in self.actions.items() if action not in quiet)
 
     @property
+    def sampled_actions(self) -> int:
+        """How many plans are of the kind ``changes`` samples (all but unchanged and skipped)."""
+        return sum(n for action, n in self.actions.items() if action not in (Action.UNCHANGED.value, Action.SKIP.value))
+
+    @property
     def leaving(self) -> int:
         return sum(self.actions[action.value] for action in LEAVES)
 

@@ -10,7 +10,7 @@ import click
 
 from sync.cli.context import App
 from sync.errors import EXIT_RUN_FAILED, CrmSyncError
-from sync.logs import LOG_FORMATS, configure_logging, secrets_in
+from sync.logs import LOG_FORMATS, JsonFormatter, configure_logging, secrets_in
 from sync.settings import load_settings
 
 
@@ -58,7 +58,16 @@ def run(group: click.Group) -> None:
     try:
         group(prog_name="crm-sync")
     except Exception as error:
-        if "-v" in sys.argv or "--verbose" in sys.argv:
+        verbose = "-v" in sys.argv or "--verbose" in sys.argv
+        message = f"internal error: {type(error).__name__}: {error}" + ("" if verbose else " (run with -v for details)")
+        if _json_configured():  # the line, and with -v its traceback, stay one masked JSON object
+            logging.getLogger("sync").error("%s", message, exc_info=verbose, extra={"exit_code": EXIT_RUN_FAILED})
+            sys.exit(EXIT_RUN_FAILED)
+        if verbose:
             raise
-        click.echo(f"internal error: {type(error).__name__}: {error} (run with -v for details)", err=True)
+        click.echo(message, err=True)
         sys.exit(EXIT_RUN_FAILED)
+
+
+def _json_configured() -> bool:
+    return any(isinstance(handler.formatter, JsonFormatter) for handler in logging.getLogger().handlers)

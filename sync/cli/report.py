@@ -23,6 +23,9 @@ def print_plan(summary: PlanSummary) -> None:
             click.echo(f"    contact {plan.contact_id} <{plan.email}>: {plan.action.value}{reason}{target}")
             for tag, (old, new) in plan.changes.items():
                 click.echo(f"        {tag}: {old!r} -> {new!r}")
+    hidden = summary.sampled_actions - len(summary.changes)
+    if hidden > 0:
+        click.echo(f"    … and {hidden:,} more (`crm-sync plan --limit 0` shows all, `--json` for scripts)")
 
 
 def print_push(report: PushReport) -> None:

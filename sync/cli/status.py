@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections import defaultdict
 
 import click
@@ -52,7 +53,9 @@ def _print_runs(runs: list[RunRow]) -> None:
         duration = f"{run.duration.total_seconds():.1f}s" if run.duration else "running"
         table.add_row(str(run.id), run.kind, run.audience or "-", f"{run.started_at:%Y-%m-%d %H:%M:%S}",
                       duration, run.outcome, counts or "-")
-    Console().print(table)
+    # Without a terminal (a pipe, a log file, cron mail) rich would cut the columns to 80 characters.
+    console = Console() if sys.stdout.isatty() else Console(width=10_000)
+    console.print(table)
 
 
 def _print_failures(failures: list[MemberStateRow], totals: dict[str, int]) -> None:

@@ -25,6 +25,12 @@ _NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 # Title case starts a word after a space or a hyphen only: "jean-luc" becomes "Jean-Luc" and "it's" stays
 # "It's" (str.title would give "It'S"); the price is "o'brien" -> "O'brien".
 _WORD_START = re.compile(r"(^|[\s-])(\w)")
+# Dutch, German and French name particles keep the case the CRM gave them: "Jan van Beek", "Karl von Bülow",
+# "van Beek" (title case would make them "Van", which is right only in some positions and is the CRM's call);
+# in text written all in capitals they become lower case ("JAN DE VRIES" -> "Jan de Vries").
+NAME_PARTICLES = frozenset({"van", "de", "der", "den", "het", "ten", "ter", "te", "op", "in", "'t", "t", "von",
+                            "vom", "zu", "zum", "zur", "du", "des", "la", "le", "d'", "di", "da", "dos", "del"})
+_WORDS = re.compile(r"(\s+)")
 
 
 class ConversionError(ValueError):
@@ -57,8 +63,14 @@ def apply_case(text: str, case: Case | None) -> str:
     if case == "lower":
         return text.lower()
     if case == "title":
-        return _WORD_START.sub(lambda m: m.group(1) + m.group(2).upper(), text.lower())
+        shouted = text.isupper()
+        return "".join(_title_word(word) if word.lower() not in NAME_PARTICLES else word.lower() if shouted else word
+                       for word in _WORDS.split(text))
     return text
+
+
+def _title_word(word: str) -> str:
+    return _WORD_START.sub(lambda m: m.group(1) + m.group(2).upper(), word.lower())
 
 
 def join_text(values: Iterable[FieldValue], separator: str) -> str:

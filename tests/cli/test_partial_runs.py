@@ -53,3 +53,19 @@ def test_the_worst_outcome_decides_the_exit_code():
     assert worst_exit_code(EXIT_OK, EXIT_RECORDS_REJECTED) == EXIT_RECORDS_REJECTED
     assert worst_exit_code(EXIT_RECORDS_REJECTED, EXIT_UNREACHABLE, EXIT_OK) == EXIT_UNREACHABLE
     assert worst_exit_code(EXIT_UNREACHABLE, EXIT_CONFIG) == EXIT_CONFIG
+
+
+def test_outputs_without_a_terminal_are_not_cut_and_say_what_they_left_out(setup):
+    project, sandbox, env = setup
+    plan = crm_sync("plan", "--limit", "3", cwd=project, env=env)
+    assert plan.code == 0, plan.err
+    creates = int(next(line.split()[1] for line in plan.out.splitlines() if line.strip().startswith("create")))
+    merged = sum(int(line.split()[1]) for line in plan.out.splitlines() if line.strip().startswith("merged"))
+    assert f"… and {creates + merged - 3:,} more (`crm-sync plan --limit 0` shows all" in plan.out
+
+    crm_sync("push", cwd=project, env=env)
+    status = crm_sync("status", cwd=project, env=env)  # stdout is a pipe here, as under cron
+    assert "…" not in status.out
+    push_run = next(run for run in _runs(project, env) if run["kind"] == "push")
+    counts = ", ".join(f"{name} {value}" for name, value in sorted(push_run["counts"].items()) if value)
+    assert counts in status.out

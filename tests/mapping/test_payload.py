@@ -25,7 +25,7 @@ def test_shipped_mapping_turns_the_demo_contact_into_provider_values(newsletter)
     assert build_payload(demo_contact(), newsletter) == {
         "FNAME": "jan",
         "LNAME": "de vries",
-        "FULLNAME": "Jan De Vries",
+        "FULLNAME": "Jan de Vries",
         "PHONE": "+31 30 123 4567",
         "ADDRESS": {
             "addr1": "Dorpstraat 1",
@@ -153,7 +153,7 @@ FIELD_CASES = {
     "joined then title case": (
         {"source": ["a", "b"], "type": "text", "case": "title"},
         {"a": "JAN", "b": "van der berg"},
-        "Jan Van Der Berg",
+        "Jan van der Berg",
     ),
     "text default": ({"source": "a", "type": "text", "default": "friend"}, {"a": "  "}, "friend"),
     "number as is": ({"source": "a", "type": "number"}, {"a": 3.25}, 3.25),
