@@ -44,6 +44,16 @@ def classify(status: int, problem: dict[str, Any] | None, provider: str, key_set
     return ProviderRejected(status, title or "Error", detail, (problem or {}).get("errors"))
 
 
+def not_json(provider: str, status: int, body: Any) -> TransientError:
+    """A success status whose body is not the JSON the API always sends: a proxy's or portal's page.
+
+    Retried like an outage (such pages are usually passing); if it lasts, the message says where to look.
+    """
+    text = " ".join(str(body or "").split())
+    return TransientError(f"{provider} answered {status} with a page that is not JSON ({text[:80]!r}): a proxy, "
+                          "firewall or portal between here and the API? Check the base_url setting if it lasts")
+
+
 def retry_after_seconds(headers: Any) -> float | None:
     """``Retry-After`` in seconds when the server sent one (Mailchimp does not; proxies and others may)."""
     value = (headers or {}).get("Retry-After")

@@ -8,6 +8,7 @@ problem+json *string* (or a dict, or HTML), and a bodiless 429 or any 204 is *re
 |--------------------------------------------------|---------------------------------------------|
 | 2xx with JSON                                    | returns the dict                            |
 | 2xx without body (204)                           | returns ``{}``                              |
+| 2xx with a body that is not JSON (a proxy's page) | raises TransientError (retried)             |
 | 401, or 403 with a JSON body                     | raises ConfigError naming the setting       |
 | 429, 5xx, bodiless 403, transport error/timeout  | raises TransientError (retried: sync/retry.py) |
 | other 4xx                                        | raises ProviderRejected with title/detail   |
@@ -38,6 +39,8 @@ def call(operation: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, 
         if result.status_code < 300:
             return {}
         raise classify(result.status_code, None, retry.retry_after_seconds(result.headers))
+    if isinstance(result, (str, bytes)):  # the SDK hands back the text of a non-JSON success
+        raise retry.not_json("Mailchimp", 200, result)
     return result if isinstance(result, dict) else {}
 
 

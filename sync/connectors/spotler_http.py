@@ -81,9 +81,14 @@ class SpotlerClient:
                                              timeout=self.settings.timeout_seconds)
         except (requests.ConnectionError, requests.Timeout) as error:
             raise TransientError(f"Spotler could not be reached: {type(error).__name__}") from None
-        if response.status_code < 300:
-            return response.json() if response.content else None
-        raise _error(response)
+        if response.status_code >= 300:
+            raise _error(response)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise retry.not_json("Spotler", response.status_code, response.text) from None
 
 
 def _error(response: requests.Response) -> Exception:

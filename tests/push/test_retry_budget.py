@@ -32,3 +32,26 @@ def test_every_retry_is_logged_with_attempt_wait_and_deadline(spotler_world, cap
     assert len(retries) == 2
     assert all("failed: Spotler" in line and "retrying in" in line and "gives up at" in line for line in retries)
     assert retries[0].startswith("attempt 1 failed")
+
+
+def _quick(world, **update):
+    provider = "spotler" if world.list_id is None else "mailchimp"
+    section = getattr(world.settings, provider).model_copy(update={"retry_initial_wait": 0.01, **update})
+    return world.settings.model_copy(update={provider: section})
+
+
+def test_a_page_that_is_not_json_under_a_success_status_is_retried_not_read_as_empty(any_world):
+    world = any_world
+    world.sandbox.faults.fail_next(2, 200, body="html", method="GET")  # a proxy's page, twice
+    report = push_audience(_quick(world, retry_seconds=30), "newsletter")
+    assert world.sandbox.faults.pending == 0
+    assert report.written == len(world.view.members()) > 100
+    assert report.rejected == 0 or all(reason == "invalid_address" for _, reason, _ in report.rejections)
+
+
+def test_a_lasting_non_json_page_fails_the_run_saying_where_to_look(any_world):
+    world = any_world
+    world.sandbox.faults.fail_next(10_000, 200, body="html", method="GET")
+    with pytest.raises(TransientError, match="with a page that is not JSON .*Check the base_url setting"):
+        push_audience(_quick(world, retry_seconds=1), "newsletter")
+    assert world.view.members() == {}  # nothing was written from a misread answer
