@@ -87,8 +87,8 @@ class _StopBeforeTheBudgetEnds:
         error = state.outcome.exception() if state.outcome else None
         requested = getattr(error, "retry_after", None)
         if error is not None and requested is not None and requested >= left:
-            error.args = (f"{error}; it asked to be retried after {requested:g} s, more than the {max(left, 0):.0f} s "
-                          f"left of retry_seconds ({self.total_seconds:g} s), so crm-sync gave up",)
+            error.args = ((f"{error}; it asked to be retried after {requested:g} s, more than the {max(left, 0):.0f} s "
+                           f"left of retry_seconds ({self.total_seconds:g} s), so crm-sync gave up"),)
         return True
 
 

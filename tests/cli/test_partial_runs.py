@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from sync.errors import EXIT_CONFIG, EXIT_OK, EXIT_RECORDS_REJECTED, EXIT_UNREACHABLE, worst_exit_code
+from sync.errors import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    EXIT_RECORDS_REJECTED,
+    EXIT_UNREACHABLE,
+    worst_exit_code,
+)
 from sync.sandbox.mailchimp import MailchimpSandbox
 from tests.cli.run import crm_sync, project_copy, sandbox_env
 
@@ -56,7 +62,7 @@ def test_the_worst_outcome_decides_the_exit_code():
 
 
 def test_outputs_without_a_terminal_are_not_cut_and_say_what_they_left_out(setup):
-    project, sandbox, env = setup
+    project, _, env = setup
     plan = crm_sync("plan", "--limit", "3", cwd=project, env=env)
     assert plan.code == 0, plan.err
     creates = int(next(line.split()[1] for line in plan.out.splitlines() if line.strip().startswith("create")))
