@@ -9,6 +9,8 @@ Converting the other way is always allowed: any CRM value can fill a ``text`` fi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sync.errors import Problem
 from sync.mapping.model import (
     CHOICE_TYPES,
@@ -48,6 +50,32 @@ def check_mapping(mapping: MappingFile, crm_fields: list[CrmField]) -> list[Prob
             for option, message, suggestion in _field_problems(field, by_name):
                 key = f"{base}.{option}"
                 problems.append(Problem(mapping.file, mapping.line_of(key), key, message, suggestion))
+    return problems
+
+
+def check_audiences(mapping: MappingFile, audiences: Mapping[str, tuple[str, str]],
+                    max_fields: Mapping[str, int]) -> list[Problem]:
+    """Problems between the configured audiences and the mapping file, known without asking any provider.
+
+    ``audiences``: each configured audience's (mapping section, provider); ``max_fields``: the most fields a
+    provider's audience can hold (Mailchimp: 30 merge fields). A section no audience has is an error; so is
+    a section with more fields than its provider takes (the push would stop at the first field too many).
+    """
+    problems = []
+    for name, (section, provider) in sorted(audiences.items()):
+        if section not in mapping.audiences:
+            sections = ", ".join(mapping.audiences) or "none"
+            problems.append(Problem(mapping.file, mapping.line_of("audiences"), f"audiences.{section}",
+                                    f"audience {name} uses mapping section '{section}', which the file lacks "
+                                    f"(sections: {sections})", closest(section, list(mapping.audiences))))
+            continue
+        limit = max_fields.get(provider)
+        count = len(mapping.audiences[section].fields)
+        if limit is not None and count > limit:
+            key = f"audiences.{section}.fields"
+            problems.append(Problem(mapping.file, mapping.line_of(key), key,
+                                    f"{count} fields, but a {provider} audience holds at most {limit} (audience "
+                                    f"{name}); drop {count - limit}, or send some to another audience"))
     return problems
 
 

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from sync.mapping.check import check_mapping
+from sync.mapping.check import check_audiences, check_mapping
 from sync.mapping.load import load_mapping
 from sync.mapping.model import ProviderFieldType
 from sync.records import CrmField, CrmFieldType
@@ -231,3 +231,19 @@ def test_check_works_on_a_mapping_built_in_code():
     broken = MappingFile.model_validate({"audiences": {"n": {"fields": {"X": {"source": "nope", "type": "text"}}}}})
     [problem] = check_mapping(broken, DEMO_CRM_FIELDS)
     assert (problem.file, problem.line, problem.key) == ("", None, "audiences.n.fields.X.source")
+
+
+def test_offline_check_refuses_more_fields_than_the_provider_holds(tmp_path):
+    mapping = load(tmp_path, *(f"F{i}: {{source: first_name, type: text}}" for i in range(34)))
+    limits = {"mailchimp": 30}
+    problems = check_audiences(mapping, {"newsletter": ("newsletter", "mailchimp")}, limits)
+    assert [(p.line, p.key) for p in problems] == [(3, NEWSLETTER)]
+    assert "34 fields, but a mailchimp audience holds at most 30 (audience newsletter); drop 4" in problems[0].message
+    assert check_audiences(mapping, {"newsletter": ("newsletter", "spotler")}, limits) == []
+
+
+def test_offline_check_names_a_section_an_audience_uses_but_the_file_lacks(tmp_path):
+    mapping = load(tmp_path, "FNAME: {source: first_name, type: text}")
+    problems = check_audiences(mapping, {"customers": ("newsleter", "mailchimp")}, {"mailchimp": 30})
+    assert [(p.line, p.key, p.suggestion) for p in problems] == [(1, "audiences.newsleter", "newsletter")]
+    assert "audience customers uses mapping section 'newsleter', which the file lacks" in problems[0].message
