@@ -8,7 +8,7 @@ from sync.cli.context import App, pass_app
 from sync.connectors.crm_sql import open_crm
 from sync.errors import ConfigError, ProblemsFound
 from sync.jobs import audience_names
-from sync.mapping.check import check_audiences, check_mapping
+from sync.mapping.check import ConfiguredAudience, check_audiences, check_mapping
 from sync.mapping.fields import MAX_MERGE_FIELDS
 from sync.mapping.load import load_mapping
 from sync.mapping.model import MappingFile
@@ -36,9 +36,10 @@ def check(app: App, mapping_path: str | None, online: bool) -> None:
     crm_settings = app.settings.crm
     with open_crm(crm_settings.url.get_secret_value(), crm_settings.schema_file) as crm:
         crm_fields = crm.describe_fields()
-    configured = {name: (audience.mapping or name, audience.provider)
+    configured = {name: ConfiguredAudience(audience.mapping or name, audience.provider, audience.consent_field)
                   for name, audience in app.settings.audiences.items()}
-    problems = check_mapping(loaded, crm_fields) + check_audiences(loaded, configured, {"mailchimp": MAX_MERGE_FIELDS})
+    problems = check_mapping(loaded, crm_fields) + check_audiences(loaded, configured, {"mailchimp": MAX_MERGE_FIELDS},
+                                                                   crm_fields)
     if problems:
         raise ProblemsFound(problems)
     audiences = len(loaded.audiences)

@@ -10,6 +10,7 @@ Converting the other way is always allowed: any CRM value can fill a ``text`` fi
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sync.errors import Problem
 from sync.mapping.model import (
@@ -53,16 +54,33 @@ def check_mapping(mapping: MappingFile, crm_fields: list[CrmField]) -> list[Prob
     return problems
 
 
-def check_audiences(mapping: MappingFile, audiences: Mapping[str, tuple[str, str]],
-                    max_fields: Mapping[str, int]) -> list[Problem]:
+@dataclass(frozen=True)
+class ConfiguredAudience:
+    """What the settings say of one audience that the mapping file and the CRM must fit."""
+
+    section: str
+    provider: str
+    consent_field: str = "email_opt_in"
+
+
+def check_audiences(mapping: MappingFile, audiences: Mapping[str, ConfiguredAudience],
+                    max_fields: Mapping[str, int], crm_fields: list[CrmField] | None = None) -> list[Problem]:
     """Problems between the configured audiences and the mapping file, known without asking any provider.
 
-    ``audiences``: each configured audience's (mapping section, provider); ``max_fields``: the most fields a
-    provider's audience can hold (Mailchimp: 30 merge fields). A section no audience has is an error; so is
-    a section with more fields than its provider takes (the push would stop at the first field too many).
+    ``max_fields``: the most fields a provider's audience can hold (Mailchimp: 30 merge fields). A section no
+    audience has is an error; so is a section with more fields than its provider takes (the push would stop
+    at the first field too many), and a consent field that is not a CRM checkbox (consent would never be
+    read as given, and nobody would be subscribed, without a word).
     """
     problems = []
-    for name, (section, provider) in sorted(audiences.items()):
+    checkboxes = {f.name for f in crm_fields or () if f.type is C.CHECKBOX} | {"email_opt_in"}
+    for name, audience in sorted(audiences.items()):
+        section, provider = audience.section, audience.provider
+        if crm_fields is not None and audience.consent_field not in checkboxes:
+            problems.append(Problem("settings", None, f"audiences.{name}.consent_field",
+                                    f"'{audience.consent_field}' is not a checkbox field of the CRM; consent is read "
+                                    f"from email_opt_in or a custom checkbox ({', '.join(sorted(checkboxes))})",
+                                    closest(audience.consent_field, sorted(checkboxes))))
         if section not in mapping.audiences:
             sections = ", ".join(mapping.audiences) or "none"
             problems.append(Problem(mapping.file, mapping.line_of("audiences"), f"audiences.{section}",

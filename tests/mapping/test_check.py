@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from sync.mapping.check import check_audiences, check_mapping
+from sync.mapping.check import ConfiguredAudience, check_audiences, check_mapping
 from sync.mapping.load import load_mapping
 from sync.mapping.model import ProviderFieldType
 from sync.records import CrmField, CrmFieldType
@@ -236,14 +236,25 @@ def test_check_works_on_a_mapping_built_in_code():
 def test_offline_check_refuses_more_fields_than_the_provider_holds(tmp_path):
     mapping = load(tmp_path, *(f"F{i}: {{source: first_name, type: text}}" for i in range(34)))
     limits = {"mailchimp": 30}
-    problems = check_audiences(mapping, {"newsletter": ("newsletter", "mailchimp")}, limits)
+    problems = check_audiences(mapping, {"newsletter": ConfiguredAudience("newsletter", "mailchimp")}, limits)
     assert [(p.line, p.key) for p in problems] == [(3, NEWSLETTER)]
     assert "34 fields, but a mailchimp audience holds at most 30 (audience newsletter); drop 4" in problems[0].message
-    assert check_audiences(mapping, {"newsletter": ("newsletter", "spotler")}, limits) == []
+    assert check_audiences(mapping, {"newsletter": ConfiguredAudience("newsletter", "spotler")}, limits) == []
 
 
 def test_offline_check_names_a_section_an_audience_uses_but_the_file_lacks(tmp_path):
     mapping = load(tmp_path, "FNAME: {source: first_name, type: text}")
-    problems = check_audiences(mapping, {"customers": ("newsleter", "mailchimp")}, {"mailchimp": 30})
+    problems = check_audiences(mapping, {"customers": ConfiguredAudience("newsleter", "mailchimp")}, {"mailchimp": 30})
     assert [(p.line, p.key, p.suggestion) for p in problems] == [(1, "audiences.newsleter", "newsletter")]
     assert "audience customers uses mapping section 'newsleter', which the file lacks" in problems[0].message
+
+
+def test_offline_check_refuses_a_consent_field_that_is_not_a_checkbox(tmp_path):
+    mapping = load(tmp_path, "FNAME: {source: first_name, type: text}")
+    audiences = {"newsletter": ConfiguredAudience("newsletter", "mailchimp", consent_field="first_name")}
+    problems = check_audiences(mapping, audiences, {}, DEMO_CRM_FIELDS)
+    assert [p.key for p in problems] == ["audiences.newsletter.consent_field"]
+    assert "'first_name' is not a checkbox field of the CRM" in problems[0].message
+    checkbox = next(f.name for f in DEMO_CRM_FIELDS if f.type is CrmFieldType.CHECKBOX)
+    fine = {"newsletter": ConfiguredAudience("newsletter", "mailchimp", consent_field=checkbox)}
+    assert check_audiences(mapping, fine, {}, DEMO_CRM_FIELDS) == []
