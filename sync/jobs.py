@@ -16,7 +16,7 @@ from sync.connectors.provider import ProviderAudience
 from sync.connectors.spotler import SpotlerAudience
 from sync.connectors.spotler_feeds import SpotlerFeeds
 from sync.errors import ConfigError
-from sync.mapping.fields import FieldPlan, plan_merge_fields
+from sync.mapping.fields import FieldPlan, follow_formats, plan_merge_fields
 from sync.mapping.load import load_mapping
 from sync.mapping.spotler import build_properties, plan_properties
 from sync.pull import Checkpoint, EventImporter, Puller, PullReport, pull_window_start
@@ -74,6 +74,7 @@ def prepared(settings: Settings, name: str) -> Iterator[Prepared]:
             member_count = provider.describe()["member_count"]
             crm_fields = {crm_field.name: crm_field for crm_field in crm.describe_fields()}
             field_plan = plan_merge_fields(job.mapping, provider.merge_fields(), crm_fields, name)
+            job = replace(job, mapping=follow_formats(job.mapping, field_plan.followed_formats))
         if field_plan.conflicts:
             raise ConfigError("\n".join(field_plan.conflicts))
         yield Prepared(job, crm, store, provider, field_plan, member_count)

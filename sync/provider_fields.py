@@ -29,6 +29,7 @@ class FieldReport:
     provider: str
     existing: int = 0
     to_create: list[str] = field(default_factory=list)  # Mailchimp: made by the push
+    notes: list[str] = field(default_factory=list)  # where the push follows the account, not the mapping
     to_make_by_hand: list[str] = field(default_factory=list)  # Spotler: "name (type) for TAG"
     not_sent: list[str] = field(default_factory=list)  # mapping fields without a Spotler property
     conflicts: list[str] = field(default_factory=list)
@@ -58,6 +59,7 @@ def field_report(settings: Settings, name: str, mapping: AudienceMapping, crm_fi
     plan = plan_merge_fields(mapping, existing, {f.name: f for f in crm_fields}, name)
     report.existing = len(existing)
     report.to_create = [f"{f.tag} ({f.type})" for f in plan.to_create]
+    report.notes = plan.notes()
     report.conflicts = plan.conflicts
     return report
 

@@ -59,6 +59,8 @@ def _check_online(app: App, loaded: MappingFile, crm_fields: list) -> None:
         click.echo(f"\naudience {name} ({report.provider}): {report.existing} field(s) in the account")
         for line in report.to_create:
             click.echo(f"  will be created by the push: {line}")
+        for line in report.notes:
+            click.echo(f"  note: {line}")
         for line in report.to_make_by_hand:
             click.echo(f"  must be added in Mail+ (Contacts > Properties): {line}")
         if report.not_sent:

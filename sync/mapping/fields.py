@@ -1,8 +1,10 @@
 """Pure: the provider's merge fields versus the mapping: what to create, and what conflicts.
 
-A missing field is created with its type, date format and choices. An existing field of another type,
-date format or with missing choices is a conflict: values would be rejected or misread, so the push
-stops with a message that says how to fix it, instead of silently writing text.
+A missing field is created with its type, date format and choices. An existing field of another type or
+with missing choices is a conflict: values would be rejected or misread, so the push stops with a message
+that says how to fix it, instead of silently writing text. An existing date or birthday field's date format
+is followed (the mapping's ``date_format`` is what crm-sync creates a field with): a fresh Mailchimp
+audience's BIRTHDAY is ``MM/DD``, and values are then written that way.
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ class FieldPlan:
 
     to_create: list[ProviderField] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    followed_formats: dict[str, str] = field(default_factory=dict)  # tag -> the existing field's date format
+
+    def notes(self) -> list[str]:
+        """What the push does differently from the mapping, for people to read."""
+        return [f"{tag} is written as {date_format}, the date format the field already has"
+                for tag, date_format in sorted(self.followed_formats.items())]
 
 
 def plan_merge_fields(mapping: AudienceMapping, existing: list[ProviderField],
@@ -51,8 +59,10 @@ def plan_merge_fields(mapping: AudienceMapping, existing: list[ProviderField],
         have = by_tag.get(tag)
         if have is None:
             plan.to_create.append(desired)
-        else:
-            plan.conflicts.extend(_conflicts(desired, have, audience_name))
+            continue
+        plan.conflicts.extend(_conflicts(desired, have, audience_name))
+        if desired.date_format and have.date_format and have.date_format.upper() != desired.date_format.upper():
+            plan.followed_formats[tag] = have.date_format.upper()
     total = len(existing) + len(plan.to_create)
     if plan.to_create and total > MAX_MERGE_FIELDS:
         plan.conflicts.append(
@@ -69,9 +79,6 @@ def _conflicts(desired: ProviderField, have: ProviderField, audience_name: str) 
         return [f"{where} is of type {have.type} in Mailchimp but the mapping says {desired.type}: "
                 f"change the mapping's type to {have.type}, or map to a new tag (a field's type cannot change)"]
     found = []
-    if desired.date_format and have.date_format and have.date_format.upper() != desired.date_format.upper():
-        found.append(f"{where} uses date format {have.date_format} in Mailchimp but the mapping says "
-                     f"{desired.date_format}: change the mapping's date_format to match")
     missing = [choice for choice in desired.choices if choice not in have.choices]
     if missing and have.choices:
         found.append(f"{where} lacks the choice(s) {', '.join(missing)}: add them in Mailchimp "
@@ -83,3 +90,12 @@ def _api_date_format(kind: ProviderFieldType, date_format: str | None) -> str | 
     if kind in (ProviderFieldType.DATE, ProviderFieldType.BIRTHDAY):
         return date_format
     return None
+
+
+def follow_formats(mapping: AudienceMapping, formats: Mapping[str, str]) -> AudienceMapping:
+    """``mapping`` with the date formats of fields that already exist in the provider (see FieldPlan)."""
+    if not formats:
+        return mapping
+    fields = {tag: mapped.model_copy(update={"date_format": formats[tag]}) if tag in formats else mapped
+              for tag, mapped in mapping.fields.items()}
+    return mapping.model_copy(update={"fields": fields})

@@ -31,13 +31,13 @@ FITS: dict[T, tuple[str, ...]] = {
     T.DATE: ("date", "dateTime", "string"),
     T.BIRTHDAY: ("birthdate", "date", "string"),
     T.PHONE: ("mobNr", "string"),
-    T.ZIP: ("postcode", "string"),
+    T.ZIP: ("string", "postcode"),  # a postcode property takes Dutch postcodes only: advise string
     T.URL: ("string",),
     T.IMAGEURL: ("string",),
     T.DROPDOWN: ("string", "gender", "set"),
     T.RADIO: ("string", "gender", "set"),
 }
-ADDRESS_PART_FITS = {"zip": ("postcode", "string")}
+ADDRESS_PART_FITS = {"zip": ("string", "postcode")}
 DATE_TYPES = frozenset({"date", "birthdate"})
 DUTCH_POSTCODE = re.compile(r"[1-9][0-9]{3}\s?[A-Za-z]{2}")
 SET_SEPARATORS = re.compile(r"\s*(?:,|;|\|##\|)\s*")  # commas, semicolons, vtiger's multi-select " |##| "
@@ -83,6 +83,9 @@ def wanted_properties(mapping: AudienceMapping) -> tuple[list[WantedProperty], l
         elif isinstance(mapped.spotler, dict):
             wanted += [WantedProperty(name, tag, part, ADDRESS_PART_FITS.get(part, ("string",)))
                        for part, name in mapped.spotler.items()]
+        elif mapped.type is T.NUMBER and mapped.decimals:
+            # An int property cannot hold decimals: advise a string for numbers that have them.
+            wanted.append(WantedProperty(mapped.spotler, tag, None, ("string", "int")))
         else:
             wanted.append(WantedProperty(mapped.spotler, tag, None, FITS[mapped.type]))
     return wanted, unmapped

@@ -94,4 +94,5 @@ def test_online_mapping_check_lists_the_merge_fields_the_push_will_create(setup)
     assert result.code == EXIT_OK, result.err
     assert "audience newsletter (mailchimp)" in result.out
     assert "will be created by the push: TIER" in result.out
+    assert "note: BIRTHDAY is written as MM/DD, the date format the field already has" in result.out
     assert sandbox.request_count(method="POST") == 0  # a check creates nothing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sync.mapping.fields import ProviderField, plan_merge_fields
+from sync.mapping.fields import ProviderField, plan_merge_fields, follow_formats
 from sync.mapping.load import load_mapping
 from tests.mapping.demo import DEMO_CRM_FIELDS
 
@@ -33,12 +33,17 @@ def test_a_type_conflict_says_how_to_fix_it():
                               "type cannot change)"]
 
 
-def test_date_format_and_missing_choices_conflict():
+def test_an_existing_date_format_is_followed_and_missing_choices_conflict():
     existing = [*DEFAULTS, ProviderField("SINCE", "Since", "date", date_format="MM/DD/YYYY"),
                 ProviderField("TIER", "Tier", "dropdown", choices=("Gold", "Silver"))]
-    conflicts = plan_merge_fields(MAPPING, existing, CRM, "newsletter").conflicts
-    assert any("SINCE uses date format MM/DD/YYYY" in c for c in conflicts)
-    assert any("TIER lacks the choice(s) Bronze" in c for c in conflicts)
+    plan = plan_merge_fields(MAPPING, existing, CRM, "newsletter")
+    assert plan.conflicts == ["audience newsletter: merge field TIER lacks the choice(s) Bronze: add them in "
+                              "Mailchimp or translate them in the mapping's choices"]
+    assert plan.followed_formats == {"SINCE": "MM/DD/YYYY"}
+    assert plan.notes() == ["SINCE is written as MM/DD/YYYY, the date format the field already has"]
+    followed = follow_formats(MAPPING, plan.followed_formats)
+    assert followed.fields["SINCE"].date_format == "MM/DD/YYYY"
+    assert MAPPING.fields["SINCE"].date_format != "MM/DD/YYYY"  # the loaded mapping itself is unchanged
 
 
 def test_the_thirty_field_limit_is_checked_before_anything_is_created():

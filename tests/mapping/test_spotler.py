@@ -113,3 +113,16 @@ def test_date_time_and_whole_number_properties():
     assert plan.conflicts == []
     assert build_properties(demo_contact(member_since=date(2021, 3, 4)), mapping, plan) == \
         {"since": "2021-03-04T00:00:00+00:00", "value": 1235}
+
+
+def test_advice_for_missing_properties_is_a_type_that_takes_every_value(newsletter):
+    """Numbers with decimals go to a string (an int property refuses them); postcodes from any country to a
+    string (a postcode property takes Dutch ones only). Advice the push would then refuse is never given."""
+    lacking = ("lifetimeValue", "zipCode")
+    account = SpotlerAccount({k: v for k, v in TYPES.items() if k not in lacking}, ACCOUNT.permission_bits,
+                             ACCOUNT.entries)
+    advice = {p.name: p.fits[0] for p in plan_properties(newsletter, account, "newsletter", [1]).missing}
+    assert advice == {"lifetimeValue": "string", "zipCode": "string"}
+    assert newsletter.fields["LTV"].decimals  # the shipped mapping keeps cents
+    made = SpotlerAccount({**account.types, **advice}, ACCOUNT.permission_bits, ACCOUNT.entries)
+    assert plan_properties(newsletter, made, "newsletter", [1]).conflicts == []  # made as advised, they fit

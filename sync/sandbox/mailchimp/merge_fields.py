@@ -23,15 +23,17 @@ MAX_TAG_LENGTH = 10
 MERGE_FIELD_TYPES = (
     "text", "number", "address", "phone", "date", "url", "imageurl", "radio", "dropdown", "birthday", "zip",
 )
-DEFAULT_FIELDS = (("FNAME", "First Name", "text"), ("LNAME", "Last Name", "text"),
-                  ("ADDRESS", "Address", "address"), ("PHONE", "Phone Number", "phone"))
+# A new audience's fields, as Mailchimp makes them (BIRTHDAY in its default format, MM/DD).
+DEFAULT_FIELDS = (("FNAME", "First Name", "text", {}), ("LNAME", "Last Name", "text", {}),
+                  ("ADDRESS", "Address", "address", {}), ("PHONE", "Phone Number", "phone", {}),
+                  ("BIRTHDAY", "Birthday", "birthday", {"date_format": "MM/DD"}))
 _TAG = re.compile(r"^[A-Z0-9_]{1,10}$")
 
 
 def add_default_fields(audience: Audience) -> None:
-    """Give a new audience Mailchimp's default merge fields: FNAME, LNAME, ADDRESS, PHONE."""
-    for tag, name, kind in DEFAULT_FIELDS:
-        create_merge_field(audience, {"tag": tag, "name": name, "type": kind})
+    """Give a new audience Mailchimp's default merge fields: FNAME, LNAME, ADDRESS, PHONE, BIRTHDAY."""
+    for tag, name, kind, options in DEFAULT_FIELDS:
+        create_merge_field(audience, {"tag": tag, "name": name, "type": kind, "options": options})
 
 
 def create_merge_field(audience: Audience, body: dict[str, Any]) -> MergeField:

@@ -73,7 +73,7 @@ class MailchimpSandbox(ServedSandbox):
     # -- audiences and members, as Mailchimp's own UI would change them --------------------------------------
 
     def create_audience(self, name: str = "crm-sync sandbox audience", default_merge_fields: bool = True) -> str:
-        """Create an audience (with FNAME, LNAME, ADDRESS, PHONE unless told otherwise); returns its id."""
+        """Create an audience (with FNAME, LNAME, ADDRESS, PHONE, BIRTHDAY unless told otherwise); returns its id."""
         with self._state.lock:
             audience = Audience(id=self._state.new_hex_id("list"), web_id=self._state.next_serial(), name=name,
                                 date_created=utc_now())
