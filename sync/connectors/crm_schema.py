@@ -22,7 +22,8 @@ from pydantic import (
     StringConstraints,
     ValidationError,
 )
-from sqlalchemy import Column, Engine, MetaData, Table, inspect
+from sqlalchemy import Boolean, Column, Engine, MetaData, Table, inspect
+from sqlalchemy.types import NullType
 
 from sync.errors import Problem, ProblemsFound
 from sync.records import CrmFieldType
@@ -251,6 +252,7 @@ def bind_schema(description: SchemaDescription, engine: Engine) -> BoundSchema:
         )])
     metadata = MetaData()
     metadata.reflect(bind=engine, only=sorted(wanted & existing))
+    _read_booleans_raw(metadata)
     problems = []
     for path, table, column in description.column_refs():
         if table not in existing:
@@ -265,6 +267,15 @@ def bind_schema(description: SchemaDescription, engine: Engine) -> BoundSchema:
     if problems:
         raise ProblemsFound(problems[:_MAX_PROBLEMS])
     return BoundSchema(description, {name: metadata.tables[name] for name in wanted})
+
+
+def _read_booleans_raw(metadata: MetaData) -> None:
+    """Boolean columns hand back what they hold: SQLAlchemy would turn any text in them ('nee') into True,
+    and consent must only ever be read from a clear yes (sync/connectors/crm_sql_read.py decides)."""
+    for table in metadata.tables.values():
+        for column in table.columns:
+            if isinstance(column.type, Boolean):
+                column.type = NullType()
 
 
 def _closest(name: str, candidates) -> str | None:

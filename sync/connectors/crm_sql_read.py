@@ -17,8 +17,9 @@ from sync.errors import ConfigError
 from sync.records import Consent, CrmContact, CrmField, CrmFieldType, FieldValue
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_TRUE_TEXT = {"1", "true", "yes", "on", "y", "t"}
-_FALSE_TEXT = {"0", "false", "no", "off", "n", "f", ""}
+# The spellings of yes and no a CRM column may hold (English, Dutch, German); anything else is unclear.
+_TRUE_TEXT = {"1", "true", "yes", "on", "y", "t", "ja", "j", "waar"}
+_FALSE_TEXT = {"0", "false", "no", "off", "n", "f", "nee", "nein", "onwaar", ""}
 
 
 def as_utc(value: datetime) -> datetime:
@@ -27,17 +28,23 @@ def as_utc(value: datetime) -> datetime:
 
 
 def to_bool(value: object) -> bool | None:
-    """Booleans as CRMs store them (bool, 0/1, '0'/'1', 'yes'...); None stays None."""
+    """Booleans as CRMs store them (bool, 0/1, '0'/'1', 'yes'/'no', 'ja'/'nee', ...); None stays None, and so
+    does anything unclear ('maybe', 2, 'nee, bellen'): only a clear yes is ever read as yes."""
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, (int, Decimal)):
-        return bool(value)
+        return {0: False, 1: True}.get(int(value)) if value == int(value) else None
     text = str(value).strip().lower()
     if text in _TRUE_TEXT:
         return True
     if text in _FALSE_TEXT:
         return False
     return None
+
+
+def _set_unless_clearly_not(value: object) -> bool:
+    """A flag that stops mail: set unless the value clearly says no (empty means no)."""
+    return value is not None and to_bool(value) is not False
 
 
 def to_number(value: object) -> FieldValue:
@@ -251,18 +258,20 @@ class ContactReader:
             email=email,
             fields={name: row[index] if convert is None else convert(row[index])
                     for name, index, convert in self._fields},
+            # Unclear values fall on the safe side: consent not given, and an opt-out, an invalid mark, a
+            # deletion or a mailing lock that cannot be read counts as set.
             consent=Consent(
                 email_opt_in=to_bool(opt_in),
-                email_opt_out=bool(to_bool(opt_out)),
-                email_invalid=bool(to_bool(invalid)),
+                email_opt_out=_set_unless_clearly_not(opt_out),
+                email_invalid=_set_unless_clearly_not(invalid),
                 invalid_reason=reason,
                 postal_opt_in=to_bool(postal),
             ),
             # A row without a modification time sorts as the oldest change.
             modified_at=as_utc(modified_at) if isinstance(modified_at, datetime) else _EPOCH,
-            deleted=bool(to_bool(deleted)),
+            deleted=_set_unless_clearly_not(deleted),
             organisation_id=None if organisation_id is None else str(organisation_id),
-            organisation_locked=bool(to_bool(locked)),
+            organisation_locked=_set_unless_clearly_not(locked),
             list_ids=frozenset(memberships.get(id_, ())),
         )
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 
 from sync.connectors.crm_sql import open_crm
 from sync.connectors.crm_sql_read import (
@@ -199,3 +199,30 @@ def test_shared_emails_are_found_case_and_space_insensitively(database_url):
     engine.dispose()
     with open_crm(database_url) as crm:
         assert "solo.twin@ziggo.test" in crm.shared_emails()
+
+
+@pytest.mark.parametrize(("value", "read"), [
+    (True, True), (1, True), ("1", True), ("Yes", True), (" ja ", True), ("J", True), ("true", True),
+    (False, False), (0, False), ("0", False), ("no", False), ("Nee", False), ("nein", False), ("", False),
+    (None, None), (2, None), (Decimal("0.5"), None), ("misschien", None), ("nee, bellen", None), ("yes!", None),
+])
+def test_only_clear_spellings_are_read_as_yes_or_no(value, read):
+    assert to_bool(value) is read
+
+
+def test_text_in_a_boolean_column_never_gives_consent_and_an_unclear_opt_out_counts(tmp_path):
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    create_demo_crm(url, contacts=6, seed=3)
+    values = {1: "email_opt_in = 'nee'", 2: "email_opt_in = 'yes'", 3: "email_opt_in = 'misschien'",
+              4: "email_opt_in = 1, email_opt_out = 'weet niet'", 5: "email_opt_in = 1, deleted = 'x'",
+              6: "email_opt_in = 1, email_opt_out = 0, deleted = 0"}
+    engine = create_engine(url)
+    with engine.begin() as connection:  # SQLite keeps text in its BOOLEAN columns, as some CRMs do
+        for contact_id, assignments in values.items():
+            connection.execute(text(f"UPDATE contacts SET {assignments} WHERE id = {contact_id}"))
+    engine.dispose()
+    with open_crm(url, None) as crm:
+        read = {contact.id: contact for contact in crm.iter_contacts()}
+    assert [read[str(i)].consent.email_opt_in for i in (1, 2, 3)] == [False, True, None]
+    assert read["4"].consent.email_opt_out is True and read["5"].deleted is True
+    assert read["6"].consent.email_opt_out is False and read["6"].deleted is False
