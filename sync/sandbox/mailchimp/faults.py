@@ -1,6 +1,7 @@
 """Scripted misbehaviour for tests: the next N matching requests fail, throttle or answer slowly.
 
-A faulted request never reaches the handlers, so it changes no state. Faults are consumed in the order they
+A faulted request never reaches the handlers, so it changes no state (except ``hold_answer_next``, which
+delays the answer of a request that was carried out). Faults are consumed in the order they
 were added; each matches on an optional method and a substring of the path (after ``/3.0``).
 """
 
@@ -18,7 +19,8 @@ BLOCKED_PAGE = "<html><head><title>Request Blocked</title></head><body><h1>Reque
 
 @dataclass(slots=True)
 class Fault:
-    """One scripted behaviour. ``status`` None means "answer normally, after ``delay`` seconds"."""
+    """One scripted behaviour. ``status`` None means "answer normally, after ``delay`` seconds"; then
+    ``answer_delay`` holds the answer that long after the request took effect (a slow way back)."""
 
     remaining: int
     status: int | None
@@ -26,6 +28,7 @@ class Fault:
     delay: float
     method: str | None
     path_contains: str | None
+    answer_delay: float = 0.0
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (
@@ -64,6 +67,12 @@ class Faults:
                   path_contains: str | None = None) -> None:
         """Hold the next ``n`` matching requests for ``seconds`` before answering them normally."""
         self._add(Fault(n, None, "problem", seconds, method, path_contains))
+
+    def hold_answer_next(self, n: int = 1, seconds: float = 1.0, *, method: str | None = None,
+                         path_contains: str | None = None) -> None:
+        """Carry out the next ``n`` matching requests at once, then hold their answers for ``seconds``: the
+        API applied the write, and a client killed or timed out meanwhile never learns it did."""
+        self._add(Fault(n, None, "problem", 0.0, method, path_contains, answer_delay=seconds))
 
     def clear(self) -> None:
         with self._lock:
