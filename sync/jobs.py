@@ -96,6 +96,8 @@ def push_audience(settings: Settings, name: str, force: bool = False,
         run_id = ready.store.start_run("push", name)
         try:
             held_back = resolve_unsettled(name, ready.provider, ready.store)
+            if isinstance(ready.provider, SpotlerAudience):  # counted from the state store: count the resolved too
+                ready.member_count = ready.store.active_member_count(name)
             total = ready.crm.count_contacts()
             summary = summarise(ready.job, ready.crm, ready.store, ready.field_plan, sample_limit=-1)
             threshold = ready.job.settings.safety_threshold

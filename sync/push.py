@@ -134,7 +134,7 @@ class PushExecutor:
         self._quiet: list[MemberOutcome] = []
         self._to_tag: list[str] = []
         self._in_flight: set[Future] = set()
-        self._leaves_sent = 0
+        self._leaves_routed = 0  # unsubscribes and archives sent or batched to send
         self._stopped: CrmSyncError | None = None  # why no more requests go out
 
     def run(self, plans: Iterable[tuple[MemberPlan, MemberStateRow | None]],
@@ -170,10 +170,11 @@ class PushExecutor:
             log.info("contact %s: %s held back: its earlier write is still unknown", plan.contact_id, plan.action)
             return
         if plan.action in LEAVES:
-            if self.leave_limit is not None and not self.leave_limit.allows(self._leaves_sent + 1):
-                self._stopped = self.leave_limit.stop(self._leaves_sent)
+            if self.leave_limit is not None and not self.leave_limit.allows(self._leaves_routed + 1):
+                # Over the threshold: the leaves not sent yet stay unsent too (an unsubscribe is for good).
+                self._stopped = self.leave_limit.stop(self._leaves_routed - len(self._pending["unsubscribe"]))
                 return
-            self._leaves_sent += 1
+            self._leaves_routed += 1
         kind = BATCHED.get(plan.action)
         if kind:
             self._pending[kind].append((plan, state))
