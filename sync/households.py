@@ -76,7 +76,7 @@ def plan_household(contacts: Sequence[CrmContact], states: Mapping[str, MemberSt
         if reason is not None and is_active(state) and normalise_email(state.email) == address:
             yield leave_member(other.id, state, audience, reason, merged_into=winner.id), state
         else:
-            yield merged(other, winner.id), state
+            yield merged(other, winner.id, state), state
 
 
 def _id_order(contact_id: str) -> tuple[int, str]:

@@ -101,7 +101,7 @@ def push_audience(settings: Settings, name: str, force: bool = False,
                 owner_segment = ready.provider.tag_segment(ready.job.settings.ownership_tag) \
                     if summary.actions["create"] and isinstance(ready.provider, MailchimpAudience) else None
                 executor = PushExecutor(ready.job, ready.provider, ready.store, ready.provider.batch_size,
-                                        ready.provider.concurrency, owner_segment)
+                                        ready.provider.concurrency, owner_segment, opt_outs=ready.crm)
                 report = executor.run(stream_plans(ready.job, ready.crm, ready.store),
                                       (lambda done: on_progress(done, total)) if on_progress else None)
             else:  # the first pass found nothing to send or record: no second pass

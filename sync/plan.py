@@ -64,13 +64,14 @@ REJECTION_REASONS = TERMINAL_REASONS | {"invalid_field_value", "provider_rejecte
 REOPTIN_ASKED = "reoptin_requested"
 # One @, no spaces, a dot in the domain: anything else cannot be delivered and is not sent at all.
 EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-# Provider statuses of a member that is no longer receiving mail.
-INACTIVE_STATUSES = frozenset({"unsubscribed", "cleaned", "archived"})
-# Recorded when crm-sync archived a member whose live status it had just read as receiving mail: the only
-# archived member it may add again (nobody unsubscribes while archived: an archived member gets no mail).
-ARCHIVED_BY_SYNC = "archived_by_crm_sync"
-# Recorded when an unsubscribe or archive found no member at the provider: nothing was created.
+# Recorded as the provider status when an unsubscribe or archive found no member at the provider (nothing
+# was created); the contact is then like one never pushed.
 NOT_FOUND = "not_found"
+# Provider statuses of a member that is no longer receiving mail.
+INACTIVE_STATUSES = frozenset({"unsubscribed", "cleaned", "archived", NOT_FOUND})
+# Recorded (as the reason) when crm-sync archived a member whose live status it had just read as receiving
+# mail: the only archived member it may add again (an archived member gets no mail, so cannot unsubscribe).
+ARCHIVED_BY_SYNC = "archived_by_crm_sync"
 # Recorded on a contact whose address another contact represents.
 SHARED_EMAIL = "shared_email"
 
@@ -107,8 +108,12 @@ def is_active(state: MemberStateRow | None) -> bool:
         and state.provider_id is not None
         and (state.provider_status or "subscribed") not in INACTIVE_STATUSES
         and state.reason_code not in TERMINAL_REASONS
-        and state.reason_code != NOT_FOUND
     )
+
+
+def archived_by_sync(state: MemberStateRow | None) -> bool:
+    """Whether crm-sync archived this member itself, having read it as receiving mail just before."""
+    return state is not None and state.provider_status == "archived" and state.reason_code == ARCHIVED_BY_SYNC
 
 
 def plan_member(
@@ -126,8 +131,9 @@ def plan_member(
     email = normalise_email(contact.email)
     leaving = leave_reason(contact, audience, target_list_id)
     if leaving:
-        if not is_active(state):
-            return MemberPlan(contact.id, Action.SKIP, email, reason=leaving)
+        if not is_active(state):  # the archive marker is kept: it is what allows adding the member again
+            return MemberPlan(contact.id, Action.SKIP, email,
+                              reason=ARCHIVED_BY_SYNC if archived_by_sync(state) else leaving)
         return leave_member(contact.id, state, audience, leaving)
     if email is None:
         return MemberPlan(contact.id, Action.SKIP, email, reason="no_email")
@@ -149,11 +155,10 @@ def plan_member(
             return MemberPlan(contact.id, Action.REOPTIN, email, merge_fields, digest, reason=REOPTIN_ASKED)
         return MemberPlan(contact.id, Action.SKIP, email, reason=f"{state.provider_status}_in_provider",
                           detail="only the person can subscribe again; crm-sync never re-subscribes")
-    if state is not None and state.provider_status == "archived" and state.reason_code != ARCHIVED_BY_SYNC:
+    if state is not None and state.provider_status == "archived" and not archived_by_sync(state):
         return MemberPlan(contact.id, Action.SKIP, email, reason="archived_in_provider",
                           detail="archived outside crm-sync: it may have unsubscribed first, so it is not re-added")
-    if state is None or state.provider_id is None or state.provider_status == "archived" \
-            or state.reason_code == NOT_FOUND:
+    if state is None or state.provider_id is None or state.provider_status in ("archived", NOT_FOUND):
         return MemberPlan(contact.id, Action.CREATE, email, merge_fields, digest, status_if_new="subscribed",
                           changes={tag: (None, value) for tag, value in merge_fields.items()})
     changes = _changes(state, email, merge_fields)
@@ -166,17 +171,17 @@ def plan_member(
     return MemberPlan(contact.id, Action.UNCHANGED, email, payload_hash=digest)
 
 
-def merged(contact: CrmContact, winner_id: str) -> MemberPlan:
+def merged(contact: CrmContact, winner_id: str, state: MemberStateRow | None = None) -> MemberPlan:
     """The plan for a contact whose address is shared and represented by ``winner_id``."""
-    return MemberPlan(contact.id, Action.MERGED, normalise_email(contact.email), reason=SHARED_EMAIL,
-                      merged_into=winner_id)
+    return MemberPlan(contact.id, Action.MERGED, normalise_email(contact.email),
+                      reason=ARCHIVED_BY_SYNC if archived_by_sync(state) else SHARED_EMAIL, merged_into=winner_id)
 
 
 def leave_reason(contact: CrmContact, audience: AudienceSettings, target_list_id: str | None) -> str | None:
+    if contact.consent.email_opt_out:  # first: an opt-out always unsubscribes, even of a deleted contact
+        return "opted_out"
     if contact.deleted:
         return "deleted"
-    if contact.consent.email_opt_out:
-        return "opted_out"
     if contact.organisation_locked:
         return "organisation_locked"
     if target_list_id is not None and target_list_id not in contact.list_ids:

@@ -114,7 +114,7 @@ def contacts_by_provider_id(conn: Connection, audience: str, provider_ids: Itera
 
 def active_member_count(conn: Connection, audience: str) -> int:
     """Members of ``audience`` crm-sync pushed that still receive mail, as far as the state store knows."""
-    inactive = ("unsubscribed", "cleaned", "archived")
+    inactive = ("unsubscribed", "cleaned", "archived", "not_found")
     query = select(func.count()).select_from(MEMBERS).where(
         MEMBERS.c.audience == audience, MEMBERS.c.provider_id.is_not(None),
         MEMBERS.c.provider_status.is_(None) | MEMBERS.c.provider_status.not_in(inactive))
