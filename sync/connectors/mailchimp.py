@@ -3,8 +3,9 @@
 ``upsert`` is batched: up to 500 members in one ``POST /lists/{id}`` request. Items carry ``status_if_new``
 (Mailchimp's own batch example does) and never ``status``, so an existing member's subscription is never
 changed by an update. Writes that end a membership address the existing member by its subscriber hash and
-can never create one: ``unsubscribe`` is ``PATCH /lists/{id}/members/{hash}`` (PATCH answers 404 for an
-address the audience does not have; the batch endpoint with ``update_existing`` would create it), and
+can never create one: ``unsubscribe`` reads the member, then sends ``PATCH /lists/{id}/members/{hash}`` only
+to one still receiving mail (PATCH answers 404 for an address the audience does not have; the batch endpoint
+with ``update_existing`` would create it, and a status PATCH would bring an archived member back), and
 ``archive`` is ``DELETE`` on the hash.
 """
 
@@ -117,10 +118,17 @@ class MailchimpAudience:
         return _with_contacts(self._batch(items), [member.contact_id for member in members])
 
     def unsubscribe(self, members: Sequence[MemberRef]) -> list[MemberResult]:
-        """Unsubscribe existing members, one PATCH each (never creates one); a missing one is ``not_found``."""
+        """Unsubscribe existing members: a GET, then a PATCH for one still receiving mail (never creates one).
+
+        A missing member is ``not_found``; an archived one stays archived (``status`` archived)."""
         return [self._unsubscribe_one(member) for member in members]
 
     def _unsubscribe_one(self, member: MemberRef) -> MemberResult:
+        # Read first: a PATCH with a status brings an archived member back, and one that is gone, unsubscribed
+        # or cleaned has nothing to end. What was found is the answer then.
+        [live] = self.lookup([member])
+        if not live.ok or live.status in ("unsubscribed", "cleaned", "archived"):
+            return live
         try:
             body = self._call(self._client.lists.update_list_member, self.list_id, subscriber_hash(member.email),
                               {"status": "unsubscribed"})
