@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -12,11 +12,13 @@ from operator import itemgetter
 
 from sqlalchemy import Column, Connection, Engine, and_, func, select
 
+from sync.addresses import normalise_email
 from sync.connectors.crm_schema import BoundSchema
 from sync.errors import ConfigError
 from sync.records import Consent, CrmContact, CrmField, CrmFieldType, FieldValue
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ADDRESS_CHUNK = 5000  # contacts per query when only their addresses are read
 _TRUE_TEXT = {"1", "true", "yes", "on", "y", "t"}
 _FALSE_TEXT = {"0", "false", "no", "off", "n", "f", ""}
 
@@ -190,6 +192,7 @@ class ContactReader:
         self._contacts = schema.tables[contacts.table]
         self._id = self._contacts.c[contacts.id]
         self._email_column = contacts.email
+        self._deleted_column = contacts.deleted
         organisations = schema.tables[description.organisations.table]
         values = schema.tables[description.custom_fields.values.table]
         self._members = schema.tables[description.target_lists.members.table]
@@ -266,13 +269,28 @@ class ContactReader:
             list_ids=frozenset(memberships.get(id_, ())),
         )
 
+    def addresses(self, engine: Engine, chunk_size: int = ADDRESS_CHUNK) -> Iterator[tuple[str, str, bool]]:
+        """(contact id, normalised address, deleted) of every contact with an address, in id order: a keyset-
+        paged read of three columns, normalised here (``sync/addresses.py``) and never by the database."""
+        email_column = self._contacts.c[self._email_column]
+        base = select(self._id, email_column, self._contacts.c[self._deleted_column])
+        last = None
+        while True:
+            query = base if last is None else base.where(self._id > last)
+            with engine.connect() as connection:
+                rows = connection.execute(query.order_by(self._id).limit(chunk_size)).all()
+            for contact_id, email, deleted in rows:
+                address = normalise_email(email)
+                if address is not None:
+                    yield str(contact_id), address, bool(to_bool(deleted))
+            if len(rows) < chunk_size:
+                return
+            last = rows[-1][0]
+
     def shared_emails(self, engine: Engine) -> set[str]:
-        """Addresses (trimmed, lower case) that more than one contact has, deleted contacts included."""
-        email = func.lower(func.trim(self._contacts.c[self._email_column]))
-        query = (select(email).where(self._contacts.c[self._email_column].is_not(None))
-                 .group_by(email).having(func.count() > 1))
-        with engine.connect() as connection:
-            return {address for (address,) in connection.execute(query) if address}
+        """Normalised addresses that more than one contact has, deleted contacts included."""
+        counts = Counter(address for _, address, _ in self.addresses(engine))
+        return {address for address, count in counts.items() if count > 1}
 
     def count(self, engine: Engine, list_id: object | None) -> int:
         query = select(func.count()).select_from(self._contacts)

@@ -19,6 +19,7 @@ from typing import Any
 
 import mailchimp_marketing
 
+from sync.addresses import normalise_email
 from sync.connectors.mailchimp_calls import call
 from sync.connectors.provider import MemberRef, MemberResult, MemberWrite
 from sync.errors import ConfigError, ProviderRejected
@@ -31,8 +32,8 @@ LOOKUP_FIELDS = ["id", "email_address", "status"]
 
 
 def subscriber_hash(email: str) -> str:
-    """Mailchimp's member id: md5 of the trimmed, lower-cased address."""
-    return hashlib.md5(email.strip().lower().encode("utf-8")).hexdigest()
+    """Mailchimp's member id: md5 of the normalised (trimmed, lower-case) address."""
+    return hashlib.md5((normalise_email(email) or "").encode("utf-8")).hexdigest()
 
 
 # Text in Mailchimp's error detail -> our stable reason code. Terminal ones are never retried.
