@@ -32,13 +32,17 @@ def contacts_by_email(engine: Engine, schema: BoundSchema, emails: Iterable[str]
     """Live contact ids per normalised address (``sync/addresses.py``), in id order; deleted ones left out.
 
     Addresses are compared as Python normalises them, never by SQL ``lower``/``trim`` (which differ per
-    database): one streamed read of the contacts' ids and addresses.
+    database): through the index of the description's ``email_key`` column when it names one (each row's
+    address normalised again, so a stale key can never give a wrong contact), else one streamed read.
     """
     wanted = {address for address in map(normalise_email, emails) if address is not None}
     found: dict[str, list[str]] = defaultdict(list)
     if not wanted:
         return {}
-    for contact_id, address, deleted in ContactReader(schema, []).addresses(engine):
+    reader = ContactReader(schema, [])
+    rows = reader.addresses(engine) if schema.description.contacts.email_key is None \
+        else reader.addresses_keyed(engine, _chunks(sorted(wanted)))
+    for contact_id, address, deleted in rows:
         if address in wanted and not deleted:
             found[address].append(contact_id)
     return dict(found)

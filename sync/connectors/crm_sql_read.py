@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -21,6 +21,10 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ADDRESS_CHUNK = 5000  # contacts per query when only their addresses are read
 _TRUE_TEXT = {"1", "true", "yes", "on", "y", "t"}
 _FALSE_TEXT = {"0", "false", "no", "off", "n", "f", ""}
+
+
+def _in_chunks(items: list, size: int = 500) -> Iterator[list]:
+    return (items[start:start + size] for start in range(0, len(items), size))
 
 
 def as_utc(value: datetime) -> datetime:
@@ -193,6 +197,7 @@ class ContactReader:
         self._id = self._contacts.c[contacts.id]
         self._email_column = contacts.email
         self._deleted_column = contacts.deleted
+        self._email_key_column = contacts.email_key
         organisations = schema.tables[description.organisations.table]
         values = schema.tables[description.custom_fields.values.table]
         self._members = schema.tables[description.target_lists.members.table]
@@ -287,9 +292,33 @@ class ContactReader:
                 return
             last = rows[-1][0]
 
+    def addresses_keyed(self, engine: Engine, key_chunks: Iterable[list[str]]) -> Iterator[tuple[str, str, bool]]:
+        """Like ``addresses``, for the contacts whose ``email_key`` column is one of the keys (its index)."""
+        key = self._contacts.c[self._email_key_column]
+        email_column = self._contacts.c[self._email_column]
+        base = select(self._id, email_column, self._contacts.c[self._deleted_column]).order_by(self._id)
+        with engine.connect() as connection:
+            for keys in key_chunks:
+                for contact_id, email, deleted in connection.execute(base.where(key.in_(keys))):
+                    address = normalise_email(email)
+                    if address is not None:
+                        yield str(contact_id), address, bool(to_bool(deleted))
+
     def shared_emails(self, engine: Engine) -> set[str]:
         """Normalised addresses that more than one contact has, deleted contacts included."""
+        if self._email_key_column is not None:
+            return self._shared_by_key(engine)
         counts = Counter(address for _, address, _ in self.addresses(engine))
+        return {address for address, count in counts.items() if count > 1}
+
+    def _shared_by_key(self, engine: Engine) -> set[str]:
+        """Keys the database groups more than once, counted again from the addresses themselves (a database
+        collation may group keys Python keeps apart; then only the real repeats count)."""
+        key = self._contacts.c[self._email_key_column]
+        query = select(key).where(key.is_not(None)).group_by(key).having(func.count() > 1)
+        with engine.connect() as connection:
+            candidates = sorted({value for (value,) in connection.execute(query) if value})
+        counts = Counter(address for _, address, _ in self.addresses_keyed(engine, _in_chunks(candidates)))
         return {address for address, count in counts.items() if count > 1}
 
     def count(self, engine: Engine, list_id: object | None) -> int:

@@ -74,3 +74,37 @@ def crm_members_table():
     from sync.state.models import MemberState
 
     return MemberState.__table__
+
+
+def test_a_described_key_column_gives_the_same_answers_through_its_index(database_url, tmp_path):
+    """A CRM that keeps a normalised-address column (``contacts.email_key`` in its description): the look-ups
+    go through it, agree with the streamed ones, and a stale key never names a wrong contact."""
+    from sqlalchemy import Index, MetaData, Table, text
+
+    from sync.connectors.crm_schema import EMBEDDED_SCHEMA
+
+    create_demo_crm(database_url, contacts=40, seed=3)
+    _spell(database_url)
+    engine = create_engine(database_url)
+    with engine.begin() as connection:  # the CRM's table collation applies (case-insensitive on MariaDB)
+        connection.execute(text("ALTER TABLE contacts ADD COLUMN email_key VARCHAR(254)"))
+    contacts = Table("contacts", MetaData(), autoload_with=engine)
+    Index("ix_contacts_email_key", contacts.c.email_key).create(engine)
+    with engine.begin() as connection:
+        for contact_id, email in connection.execute(select(contacts.c.id, contacts.c.email)).all():
+            connection.execute(update(contacts).where(contacts.c.id == contact_id)
+                               .values(email_key=normalise_email(email)))
+        # Contact 6 changed its address and the CRM has not refreshed the key yet.
+        connection.execute(update(contacts).where(contacts.c.id == 6).values(email="later@example.com",
+                                                                              email_key=ELODIE))
+    engine.dispose()
+    described = tmp_path / "keyed.yaml"
+    described.write_text(EMBEDDED_SCHEMA.read_text().replace("  email: email\n", "  email: email\n  email_key: email_key\n", 1))
+    with open_crm(database_url, described) as crm:
+        assert ELODIE in crm.shared_emails() and "elodie@example.com" not in crm.shared_emails()
+        found = crm.contacts_by_email(["ÉLODIE@EXAMPLE.COM", "elodie@example.com"])
+        assert found == {ELODIE: ["1", "2", "3"], "elodie@example.com": ["4"]}
+    with open_crm(database_url) as streamed, open_crm(database_url, described) as keyed:
+        everyone = {c.email for c in streamed.iter_contacts() if c.email and c.id != "6"}
+        assert keyed.contacts_by_email(everyone) == streamed.contacts_by_email(everyone)
+        assert keyed.shared_emails() == streamed.shared_emails()
