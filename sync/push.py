@@ -100,7 +100,7 @@ class PushExecutor:
                  concurrency: int, owner_segment: int | None, opt_outs: OptOutSink | None = None):
         self.job = job
         self.opt_outs = opt_outs
-        self._found_unsubscribed: list[str] = []  # addresses
+        self._found_unsubscribed: list[tuple[str, str]] = []  # (contact id, address) found unsubscribed
         self.provider = provider
         self.store = store
         self.batch_size = batch_size
@@ -197,8 +197,9 @@ class PushExecutor:
         """Every contact with an address found unsubscribed gets the CRM opt-out (the pull may never see it)."""
         if not self._found_unsubscribed or self.opt_outs is None:
             return
-        addresses, self._found_unsubscribed = self._found_unsubscribed, []
-        contacts = {cid for ids in self.opt_outs.contacts_by_email(addresses).values() for cid in ids}
+        found, self._found_unsubscribed = self._found_unsubscribed, []
+        by_address = self.opt_outs.contacts_by_email(address for _, address in found)
+        contacts = {cid for cid, _ in found} | {cid for ids in by_address.values() for cid in ids}
         self.opt_outs.set_flags(ContactFlags(cid, email_opt_out=True) for cid in sorted(contacts))
 
     def _outcome(self, plan: MemberPlan, state: MemberStateRow | None, result: MemberResult | None,
@@ -235,7 +236,7 @@ class PushExecutor:
             # Found no longer receiving mail: not archived, so the provider keeps showing it as it is.
             if result.status == "unsubscribed":
                 self.report.opt_outs_found += 1
-                self._found_unsubscribed.append(normalise_email(result.email) or plan.email)
+                self._found_unsubscribed.append((plan.contact_id, normalise_email(result.email) or plan.email))
             return MemberOutcome(plan.contact_id, provider_status=result.status, reason_code=reason,
                                  merged_into=plan.merged_into)
         self.report.written += 1
