@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Protocol
 
-from sync.households import choose_member
+from sync.addresses import normalise_email
+from sync.households import plan_household
 from sync.mapping.model import AudienceMapping
-from sync.plan import LEAVES, Action, MemberPlan, merged, normalise_email, plan_member
+from sync.plan import LEAVES, Action, MemberPlan, leave_reason, plan_member
 from sync.records import CrmContact
 from sync.settings import AudienceSettings
 from sync.state.members import MemberStateRow
@@ -49,10 +50,14 @@ class AudienceJob:
         """The plan for one contact in this audience."""
         return plan_member(contact, state, self.settings, self.mapping, self.target_list_id, self.build)
 
+    def leave_reason(self, contact: CrmContact) -> str | None:
+        """Why this contact leaves the audience, or None when it may be a member."""
+        return leave_reason(contact, self.settings, self.target_list_id)
+
 
 def stream_plans(job: AudienceJob, crm: ContactSource, store: MemberStates
                  ) -> Iterator[tuple[MemberPlan, MemberStateRow | None]]:
-    """Every contact's plan with its stored state, in CRM order; shared addresses last."""
+    """Every contact's plan with its stored state, in CRM order; shared addresses last, one decision each."""
     shared = crm.shared_emails()
     held_back: dict[str, list[CrmContact]] = defaultdict(list)
     contacts = crm.iter_contacts(chunk_size=job.chunk_size)
@@ -68,10 +73,7 @@ def stream_plans(job: AudienceJob, crm: ContactSource, store: MemberStates
     held_states = store.member_states(job.name, [c.id for group in held_back.values() for c in group])
     for group in held_back.values():
         states = {contact.id: held_states[contact.id] for contact in group if contact.id in held_states}
-        winner, others = choose_member(group, states, job.settings.consent_field)
-        yield job.plan(winner, states.get(winner.id)), states.get(winner.id)
-        for other in others:
-            yield merged(other, winner.id), states.get(other.id)
+        yield from plan_household(group, states, job.settings, job.plan, job.leave_reason)
 
 
 @dataclass

@@ -112,7 +112,7 @@ def push_audience(settings: Settings, name: str, force: bool = False,
                 executor = PushExecutor(ready.job, ready.provider, ready.store, ready.provider.batch_size,
                                         ready.provider.concurrency, owner_segment, checkpoint=checkpoint,
                                         leave_limit=None if force else LeaveLimit(name, ready.member_count, threshold),
-                                        held_back=frozenset(held_back))
+                                        held_back=frozenset(held_back), opt_outs=ready.crm)
                 report = executor.run(stream_plans(ready.job, ready.crm, ready.store),
                                       (lambda done: on_progress(done, total)) if on_progress else None)
             else:  # the first pass found nothing to send or record: no second pass

@@ -14,8 +14,13 @@ Consent rules, in order (the first that applies decides):
    skipped with that reason, never retried. A member who unsubscribed or was cleaned in the provider is
    skipped too; with ``reoptin`` on, an unsubscribed member whose CRM consent is given is asked once to
    re-opt-in (status ``pending``: Mailchimp mails them a confirmation).
-4. Otherwise the member is created (``status_if_new`` from the CRM consent; ``status`` is never sent
+4. An archived member is not new: it is re-added only when crm-sync archived it itself after reading
+   its live status as receiving mail (``ARCHIVED_BY_SYNC``); one archived any other way may have
+   unsubscribed first (Mailchimp's archive hides that), so it is skipped and never re-subscribed.
+5. Otherwise the member is created (``status_if_new`` from the CRM consent; ``status`` is never sent
    for an existing member), moved to a new address, updated, or left unchanged by payload hash.
+
+Contacts sharing an address are planned together (``sync/households.py``): one decision per address.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from sync.addresses import normalise_email
 from sync.errors import RecordError
 from sync.mapping.model import AudienceMapping
 from sync.mapping.payload import build_payload, payload_hash
@@ -58,8 +64,16 @@ REJECTION_REASONS = TERMINAL_REASONS | {"invalid_field_value", "provider_rejecte
 REOPTIN_ASKED = "reoptin_requested"
 # One @, no spaces, a dot in the domain: anything else cannot be delivered and is not sent at all.
 EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+# Recorded as the provider status when an unsubscribe or archive found no member at the provider (nothing
+# was created); the contact is then like one never pushed.
+NOT_FOUND = "not_found"
 # Provider statuses of a member that is no longer receiving mail.
-INACTIVE_STATUSES = frozenset({"unsubscribed", "cleaned", "archived"})
+INACTIVE_STATUSES = frozenset({"unsubscribed", "cleaned", "archived", NOT_FOUND})
+# Recorded (as the reason) when crm-sync archived a member whose live status it had just read as receiving
+# mail: the only archived member it may add again (an archived member gets no mail, so cannot unsubscribe).
+ARCHIVED_BY_SYNC = "archived_by_crm_sync"
+# Recorded on a contact whose address another contact represents.
+SHARED_EMAIL = "shared_email"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +91,6 @@ class MemberPlan:
     detail: str | None = None
     merged_into: str | None = None
     changes: Mapping[str, tuple[object, object]] = field(default_factory=dict)
-
-
-def normalise_email(email: str | None) -> str | None:
-    """The address as the provider keys it (trimmed, lower case), or None when there is none."""
-    if email is None:
-        return None
-    cleaned = email.strip().lower()
-    return cleaned or None
 
 
 def consent_given(contact: CrmContact, consent_field: str) -> bool | None:
@@ -105,6 +111,11 @@ def is_active(state: MemberStateRow | None) -> bool:
     )
 
 
+def archived_by_sync(state: MemberStateRow | None) -> bool:
+    """Whether crm-sync archived this member itself, having read it as receiving mail just before."""
+    return state is not None and state.provider_status == "archived" and state.reason_code == ARCHIVED_BY_SYNC
+
+
 def plan_member(
     contact: CrmContact,
     state: MemberStateRow | None,
@@ -118,9 +129,12 @@ def plan_member(
     ``build`` makes the provider payload (default: Mailchimp merge fields from ``mapping``).
     """
     email = normalise_email(contact.email)
-    leaving = _leave_reason(contact, audience, target_list_id)
+    leaving = leave_reason(contact, audience, target_list_id)
     if leaving:
-        return _leave(contact, state, audience, leaving, email)
+        if not is_active(state):  # the archive marker is kept: it is what allows adding the member again
+            return MemberPlan(contact.id, Action.SKIP, email,
+                              reason=ARCHIVED_BY_SYNC if archived_by_sync(state) else leaving)
+        return leave_member(contact.id, state, audience, leaving)
     if email is None:
         return MemberPlan(contact.id, Action.SKIP, email, reason="no_email")
     if not EMAIL_SHAPE.fullmatch(email):
@@ -141,7 +155,10 @@ def plan_member(
             return MemberPlan(contact.id, Action.REOPTIN, email, merge_fields, digest, reason=REOPTIN_ASKED)
         return MemberPlan(contact.id, Action.SKIP, email, reason=f"{state.provider_status}_in_provider",
                           detail="only the person can subscribe again; crm-sync never re-subscribes")
-    if state is None or state.provider_id is None or state.provider_status == "archived":
+    if state is not None and state.provider_status == "archived" and not archived_by_sync(state):
+        return MemberPlan(contact.id, Action.SKIP, email, reason="archived_in_provider",
+                          detail="archived outside crm-sync: it may have unsubscribed first, so it is not re-added")
+    if state is None or state.provider_id is None or state.provider_status in ("archived", NOT_FOUND):
         return MemberPlan(contact.id, Action.CREATE, email, merge_fields, digest, status_if_new="subscribed",
                           changes={tag: (None, value) for tag, value in merge_fields.items()})
     changes = _changes(state, email, merge_fields)
@@ -154,17 +171,17 @@ def plan_member(
     return MemberPlan(contact.id, Action.UNCHANGED, email, payload_hash=digest)
 
 
-def merged(contact: CrmContact, winner_id: str) -> MemberPlan:
+def merged(contact: CrmContact, winner_id: str, state: MemberStateRow | None = None) -> MemberPlan:
     """The plan for a contact whose address is shared and represented by ``winner_id``."""
-    return MemberPlan(contact.id, Action.MERGED, normalise_email(contact.email), reason="shared_email",
-                      merged_into=winner_id)
+    return MemberPlan(contact.id, Action.MERGED, normalise_email(contact.email),
+                      reason=ARCHIVED_BY_SYNC if archived_by_sync(state) else SHARED_EMAIL, merged_into=winner_id)
 
 
-def _leave_reason(contact: CrmContact, audience: AudienceSettings, target_list_id: str | None) -> str | None:
+def leave_reason(contact: CrmContact, audience: AudienceSettings, target_list_id: str | None) -> str | None:
+    if contact.consent.email_opt_out:  # first: an opt-out always unsubscribes, even of a deleted contact
+        return "opted_out"
     if contact.deleted:
         return "deleted"
-    if contact.consent.email_opt_out:
-        return "opted_out"
     if contact.organisation_locked:
         return "organisation_locked"
     if target_list_id is not None and target_list_id not in contact.list_ids:
@@ -175,19 +192,20 @@ def _leave_reason(contact: CrmContact, audience: AudienceSettings, target_list_i
     return None
 
 
-def _leave(contact: CrmContact, state: MemberStateRow | None, audience: AudienceSettings,
-           reason: str, email: str | None) -> MemberPlan:
-    if not is_active(state):
-        return MemberPlan(contact.id, Action.SKIP, email, reason=reason)
-    member_email = state.email or email
+def leave_member(contact_id: str, state: MemberStateRow, audience: AudienceSettings, reason: str,
+                 merged_into: str | None = None) -> MemberPlan:
+    """How the active member ``contact_id`` holds leaves the audience for ``reason`` (its own, or the
+    reason of the contact that represents its address, ``merged_into``): an opt-out always unsubscribes,
+    anything else follows the leave policy. Addressed to the member's stored address."""
+    member_email = state.email
     if reason == "opted_out" or audience.leave_policy == LeavePolicy.UNSUBSCRIBE:
-        return MemberPlan(contact.id, Action.UNSUBSCRIBE, member_email, reason=reason)
+        return MemberPlan(contact_id, Action.UNSUBSCRIBE, member_email, reason=reason, merged_into=merged_into)
     if audience.leave_policy == LeavePolicy.ARCHIVE:
         if state.owned:
-            return MemberPlan(contact.id, Action.ARCHIVE, member_email, reason=reason)
-        return MemberPlan(contact.id, Action.SKIP, member_email, reason="not_owned",
+            return MemberPlan(contact_id, Action.ARCHIVE, member_email, reason=reason, merged_into=merged_into)
+        return MemberPlan(contact_id, Action.SKIP, member_email, reason="not_owned", merged_into=merged_into,
                           detail=f"left the audience ({reason}) but was not added by crm-sync; kept")
-    return MemberPlan(contact.id, Action.SKIP, member_email, reason=f"kept_{reason}",
+    return MemberPlan(contact_id, Action.SKIP, member_email, reason=f"kept_{reason}", merged_into=merged_into,
                       detail="leave_policy is keep")
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from sync.addresses import normalise_email
 from sync.connectors.crm_sql import SqlCrm
 from sync.connectors.mailchimp_reports import MailchimpReports, iso, parse_time
 from sync.engagement import (
@@ -105,7 +106,7 @@ class EventImporter:
         statuses: dict[str, MemberOutcome] = {}
         ledger = []
         for event in events:
-            address_contacts = crm_contacts.get(event.email.strip().lower(), [])
+            address_contacts = crm_contacts.get(normalise_email(event.email) or "", [])
             contact_id = member_contacts.get(event.email_id) or next(iter(address_contacts), None)
             ledger.append(LedgerEvent(event.key, event.provider, self.audience, event.action, event.occurred_at,
                                       contact_id))
@@ -147,7 +148,7 @@ class EventImporter:
         for event in events:
             if event.action == "sent":
                 contact_id = member_contacts.get(event.email_id) or next(
-                    iter(crm_contacts.get(event.email.strip().lower(), [])), None)
+                    iter(crm_contacts.get(normalise_email(event.email) or "", [])), None)
                 if contact_id:
                     sent[(event.campaign_id, event.campaign_title, event.occurred_at)].add(contact_id)
         if not sent:

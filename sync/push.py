@@ -7,6 +7,11 @@ answer is recorded as soon as it arrives, settling those intents in the same tra
 (sync/push_intents.py resolves the ones a dead or failed push left). The writing pass counts the
 unsubscribes and archives it sends and stops at the safety threshold, whatever the CRM did since the
 first pass.
+
+Leaves never create: unsubscribes go one request per existing member (in small batches, several in
+flight), and a member is archived only after its live status was read: one found unsubscribed or cleaned
+is not archived but recorded as found (an unsubscribe also becomes the CRM opt-out of every contact with
+the address), so nobody who unsubscribed is ever archived and later added again.
 """
 
 from __future__ import annotations
@@ -14,15 +19,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Protocol
 
+from sync.addresses import normalise_email
 from sync.audience_plan import AudienceJob, PlanSummary, records_reason, stream_plans
 from sync.connectors.provider import MemberRef, MemberResult, MemberWrite, ProviderAudience
 from sync.errors import EXIT_RUN_FAILED, CrmSyncError, ProviderRejected
 from sync.mapping.fields import FieldPlan
-from sync.plan import LEAVES, Action, MemberPlan
+from sync.plan import ARCHIVED_BY_SYNC, INACTIVE_STATUSES, LEAVES, NOT_FOUND, SHARED_EMAIL, Action, MemberPlan
 from sync.push_intents import intent_for
+from sync.records import ContactFlags
 from sync.state.members import MemberOutcome, MemberStateRow
 from sync.state.store import StateStore
 
@@ -33,6 +41,16 @@ UNCONFIRMED = "write_unconfirmed"  # sent, but no answer: the next push looks th
 
 BATCHED = {Action.CREATE: "upsert", Action.UPDATE: "upsert", Action.REOPTIN: "upsert",
            Action.UNSUBSCRIBE: "unsubscribe"}
+# Unsubscribes are one request per member: this many go to one worker, so several workers share them.
+UNSUBSCRIBE_BATCH = 25
+
+
+class OptOutSink(Protocol):
+    """Where an unsubscribe found at the provider is written as the CRM opt-out (the SQL CRM)."""
+
+    def contacts_by_email(self, emails: Iterable[str]) -> dict[str, list[str]]: ...
+
+    def set_flags(self, flags: Iterable[ContactFlags]) -> int: ...
 
 
 class SafetyStop(CrmSyncError):
@@ -78,14 +96,16 @@ class PushReport:
     summary: PlanSummary
     written: int = 0
     rejected: int = 0
+    not_found: int = 0  # leaves that found no member at the provider (nothing was created)
+    opt_outs_found: int = 0  # members found unsubscribed instead of archived: written as CRM opt-outs
     requests: int = 0
     write_requests: int = 0
     rejections: list[tuple[str, str, str]] = field(default_factory=list)  # contact, reason, detail
 
     def counts(self) -> dict[str, int]:
         counts = dict(self.summary.actions)
-        counts.update(written=self.written, rejected=self.rejected, requests=self.requests,
-                      write_requests=self.write_requests)
+        counts.update(written=self.written, rejected=self.rejected, not_found=self.not_found,
+                      opt_outs_found=self.opt_outs_found, requests=self.requests, write_requests=self.write_requests)
         return counts
 
 
@@ -117,10 +137,14 @@ class PushExecutor:
 
     def __init__(self, job: AudienceJob, provider: ProviderAudience, store: StateStore, batch_size: int,
                  concurrency: int, owner_segment: int | None, *, checkpoint: Checkpoint | None = None,
-                 leave_limit: LeaveLimit | None = None, held_back: frozenset[str] = frozenset()):
+                 leave_limit: LeaveLimit | None = None, held_back: frozenset[str] = frozenset(),
+                 opt_outs: OptOutSink | None = None):
         """``leave_limit`` None sends every leave (``--force``); ``held_back`` are contacts whose earlier
-        write could not be looked up: nothing is written for them this run."""
+        write could not be looked up: nothing is written for them this run. ``opt_outs`` is the CRM, told
+        of unsubscribes found at the provider."""
         self.job = job
+        self.opt_outs = opt_outs
+        self._found_unsubscribed: list[tuple[str, str]] = []  # (contact id, address) found unsubscribed
         self.provider = provider
         self.store = store
         self.batch_size = batch_size
@@ -178,12 +202,12 @@ class PushExecutor:
         kind = BATCHED.get(plan.action)
         if kind:
             self._pending[kind].append((plan, state))
-            if len(self._pending[kind]) >= self.batch_size:
+            if len(self._pending[kind]) >= (self.batch_size if kind == "upsert" else UNSUBSCRIBE_BATCH):
                 self._flush(kind)
         elif plan.action is Action.CHANGE_EMAIL:
             self._submit([(plan, state)], lambda: [self.provider.change_email(plan.previous_email, _write(plan))])
         elif plan.action is Action.ARCHIVE:
-            self._submit([(plan, state)], lambda: [self.provider.archive(MemberRef(plan.contact_id, plan.email))])
+            self._submit([(plan, state)], lambda: [self._archive_if_receiving(plan)])
         elif plan.action in (Action.SKIP, Action.MERGED):
             self._note_quiet(plan, state)
 
@@ -208,6 +232,15 @@ class PushExecutor:
         future = self._pool.submit(send)
         future.batch = batch  # type: ignore[attr-defined]
         self._in_flight.add(future)
+
+    def _archive_if_receiving(self, plan: MemberPlan) -> MemberResult:
+        """Archive a member only when its live status says it still receives mail; else what was found."""
+        member = MemberRef(plan.contact_id, plan.email)
+        [live] = self.provider.lookup([member])
+        if not live.ok or live.status in INACTIVE_STATUSES:
+            return live
+        archived = self.provider.archive(member)
+        return replace(archived, reason_code=ARCHIVED_BY_SYNC) if archived.ok else archived
 
     def _drain(self, until: int) -> None:
         """Wait until at most ``until`` requests are in flight, recording each answer as it comes."""
@@ -254,10 +287,22 @@ class PushExecutor:
             result = by_contact.get(plan.contact_id)
             outcomes.append(self._outcome(plan, state, result, now))
         self.store.record_answers(self.job.name, outcomes, [plan.contact_id for plan, _ in batch] if settled else [])
+        self._write_opt_outs()
         self._tag(final=False)
+
+    def _write_opt_outs(self) -> None:
+        """Every contact with an address found unsubscribed gets the CRM opt-out (the pull may never see it)."""
+        if not self._found_unsubscribed or self.opt_outs is None:
+            return
+        found, self._found_unsubscribed = self._found_unsubscribed, []
+        by_address = self.opt_outs.contacts_by_email(address for _, address in found)
+        contacts = {cid for cid, _ in found} | {cid for ids in by_address.values() for cid in ids}
+        self.opt_outs.set_flags(ContactFlags(cid, email_opt_out=True) for cid in sorted(contacts))
 
     def _outcome(self, plan: MemberPlan, state: MemberStateRow | None, result: MemberResult | None,
                  now: datetime) -> MemberOutcome:
+        if plan.action in LEAVES and result is not None and (result.ok or result.reason_code == NOT_FOUND):
+            return self._left(plan, result)
         if result is None or not result.ok:
             reason = result.reason_code if result else "provider_rejected"
             detail = result.error if result else "no answer for this address"
@@ -265,9 +310,6 @@ class PushExecutor:
             self.report.rejections.append((plan.contact_id, reason, detail))
             return MemberOutcome(plan.contact_id, email=plan.email, last_error=detail, reason_code=reason)
         self.report.written += 1
-        if plan.action in (Action.UNSUBSCRIBE, Action.ARCHIVE):
-            return MemberOutcome(plan.contact_id, provider_status=result.status or "unsubscribed",
-                                 reason_code=plan.reason)
         owned = result.created or bool(state and state.owned)
         if result.created and self.owner_segment is not None:
             self._to_tag.append(result.email)
@@ -277,6 +319,28 @@ class PushExecutor:
                              payload_hash=plan.payload_hash, payload=dict(plan.merge_fields or {}),
                              provider_status=status, owned=owned, pushed_at=now,
                              reason_code=plan.reason if plan.action is Action.REOPTIN else None)
+
+    def _left(self, plan: MemberPlan, result: MemberResult) -> MemberOutcome:
+        """The outcome of an unsubscribe or archive. The reason stays the plan's (``shared_email`` for a member
+        held for another contact), so the next run, planning the same, has nothing to record."""
+        reason = SHARED_EMAIL if plan.merged_into else plan.reason
+        if not result.ok:  # no member at the provider: nothing to end, and nothing was created
+            self.report.not_found += 1
+            return MemberOutcome(plan.contact_id, provider_status=NOT_FOUND, reason_code=reason,
+                                 merged_into=plan.merged_into,
+                                 last_error=f"no member at the provider to {plan.action.value}; nothing was written")
+        if plan.action is Action.ARCHIVE and result.reason_code != ARCHIVED_BY_SYNC:
+            # Found no longer receiving mail: not archived, so the provider keeps showing it as it is.
+            if result.status == "unsubscribed":
+                self.report.opt_outs_found += 1
+                self._found_unsubscribed.append((plan.contact_id, normalise_email(result.email) or plan.email))
+            return MemberOutcome(plan.contact_id, provider_status=result.status, reason_code=reason,
+                                 merged_into=plan.merged_into)
+        self.report.written += 1
+        if plan.action is Action.ARCHIVE:
+            reason = ARCHIVED_BY_SYNC
+        return MemberOutcome(plan.contact_id, provider_status=result.status or "unsubscribed", reason_code=reason,
+                             merged_into=plan.merged_into)
 
     def _note_quiet(self, plan: MemberPlan, state: MemberStateRow | None) -> None:
         """Skips and merges are recorded only when their reason changed, so a quiet re-run writes nothing."""

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 import click
 
+from sync.addresses import normalise_email
 from sync.cli.context import App, pass_app
 from sync.connectors.crm_sql import open_crm
 from sync.jobs import audience_names
-from sync.plan import REJECTION_REASONS, TERMINAL_REASONS, normalise_email
+from sync.plan import REJECTION_REASONS, TERMINAL_REASONS
 from sync.settings import Settings
 from sync.state.ledger import LedgerRow
 from sync.state.members import MemberStateRow

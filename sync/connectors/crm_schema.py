@@ -36,6 +36,7 @@ _IS_COLUMN = "column"  # marks the fields below whose value is a column of the s
 
 TableName = Annotated[str, _SQL_NAME]
 ColumnName = Annotated[str, _SQL_NAME, _IS_COLUMN]
+OptionalColumn = Annotated[ColumnName | None, _IS_COLUMN]
 FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 
@@ -65,6 +66,9 @@ class ContactsSection(_Section):
     table: TableName
     id: ColumnName
     email: ColumnName
+    # Optional: a column the CRM keeps equal to the address as sync/addresses.py normalises it, with an index.
+    # When named, look-ups by address use it; without it they read the addresses and normalise them in Python.
+    email_key: OptionalColumn = None
     modified_at: ColumnName
     deleted: ColumnName
     organisation_id: ColumnName
@@ -168,7 +172,8 @@ def _refs(section: BaseModel, table: str | None, path: tuple[str, ...]) -> Itera
     for name, info in type(section).model_fields.items():
         value = getattr(section, name)
         if _IS_COLUMN in info.metadata:
-            yield path + (name,), table, value
+            if value is not None:  # an optional column left out
+                yield path + (name,), table, value
         elif isinstance(value, BaseModel):
             yield from _refs(value, table, path + (name,))
         elif isinstance(value, dict):

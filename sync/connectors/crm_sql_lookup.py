@@ -8,10 +8,11 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
+from sync.addresses import normalise_email
 from sync.connectors.crm_schema import BoundSchema
-from sync.connectors.crm_sql_read import as_utc, key_value
+from sync.connectors.crm_sql_read import ContactReader, as_utc, key_value
 
 CHUNK = 500
 
@@ -28,17 +29,22 @@ def _chunks(items: Iterable, size: int = CHUNK) -> Iterator[list]:
 
 
 def contacts_by_email(engine: Engine, schema: BoundSchema, emails: Iterable[str]) -> dict[str, list[str]]:
-    """Live contact ids per address (trimmed, lower case), in id order; deleted contacts are left out."""
-    contacts = schema.description.contacts
-    table = schema.tables[contacts.table]
-    email = func.lower(func.trim(table.c[contacts.email]))
+    """Live contact ids per normalised address (``sync/addresses.py``), in id order; deleted ones left out.
+
+    Addresses are compared as Python normalises them, never by SQL ``lower``/``trim`` (which differ per
+    database): through the index of the description's ``email_key`` column when it names one (each row's
+    address normalised again, so a stale key can never give a wrong contact), else one streamed read.
+    """
+    wanted = {address for address in map(normalise_email, emails) if address is not None}
     found: dict[str, list[str]] = defaultdict(list)
-    with engine.connect() as connection:
-        for chunk in _chunks({address.strip().lower() for address in emails}):
-            query = (select(email, table.c[contacts.id]).where(email.in_(chunk))
-                     .where(table.c[contacts.deleted].is_not(True)).order_by(table.c[contacts.id]))
-            for address, contact_id in connection.execute(query):
-                found[address].append(str(contact_id))
+    if not wanted:
+        return {}
+    reader = ContactReader(schema, [])
+    rows = reader.addresses(engine) if schema.description.contacts.email_key is None \
+        else reader.addresses_keyed(engine, _chunks(sorted(wanted)))
+    for contact_id, address, deleted in rows:
+        if address in wanted and not deleted:
+            found[address].append(contact_id)
     return dict(found)
 
 

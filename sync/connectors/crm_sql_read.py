@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -12,14 +12,20 @@ from operator import itemgetter
 
 from sqlalchemy import Column, Connection, Engine, and_, func, select
 
+from sync.addresses import normalise_email
 from sync.connectors.crm_schema import BoundSchema
 from sync.errors import ConfigError
 from sync.records import Consent, CrmContact, CrmField, CrmFieldType, FieldValue
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ADDRESS_CHUNK = 5000  # contacts per query when only their addresses are read
 # The spellings of yes and no a CRM column may hold (English, Dutch, German); anything else is unclear.
 _TRUE_TEXT = {"1", "true", "yes", "on", "y", "t", "ja", "j", "waar"}
 _FALSE_TEXT = {"0", "false", "no", "off", "n", "f", "nee", "nein", "onwaar", ""}
+
+
+def _in_chunks(items: list, size: int = 500) -> Iterator[list]:
+    return (items[start:start + size] for start in range(0, len(items), size))
 
 
 def as_utc(value: datetime) -> datetime:
@@ -197,6 +203,8 @@ class ContactReader:
         self._contacts = schema.tables[contacts.table]
         self._id = self._contacts.c[contacts.id]
         self._email_column = contacts.email
+        self._deleted_column = contacts.deleted
+        self._email_key_column = contacts.email_key
         organisations = schema.tables[description.organisations.table]
         values = schema.tables[description.custom_fields.values.table]
         self._members = schema.tables[description.target_lists.members.table]
@@ -275,13 +283,52 @@ class ContactReader:
             list_ids=frozenset(memberships.get(id_, ())),
         )
 
-    def shared_emails(self, engine: Engine) -> set[str]:
-        """Addresses (trimmed, lower case) that more than one contact has, deleted contacts included."""
-        email = func.lower(func.trim(self._contacts.c[self._email_column]))
-        query = (select(email).where(self._contacts.c[self._email_column].is_not(None))
-                 .group_by(email).having(func.count() > 1))
+    def addresses(self, engine: Engine, chunk_size: int = ADDRESS_CHUNK) -> Iterator[tuple[str, str, bool]]:
+        """(contact id, normalised address, deleted) of every contact with an address, in id order: a keyset-
+        paged read of three columns, normalised here (``sync/addresses.py``) and never by the database."""
+        email_column = self._contacts.c[self._email_column]
+        base = select(self._id, email_column, self._contacts.c[self._deleted_column])
+        last = None
+        while True:
+            query = base if last is None else base.where(self._id > last)
+            with engine.connect() as connection:
+                rows = connection.execute(query.order_by(self._id).limit(chunk_size)).all()
+            for contact_id, email, deleted in rows:
+                address = normalise_email(email)
+                if address is not None:
+                    yield str(contact_id), address, bool(to_bool(deleted))
+            if len(rows) < chunk_size:
+                return
+            last = rows[-1][0]
+
+    def addresses_keyed(self, engine: Engine, key_chunks: Iterable[list[str]]) -> Iterator[tuple[str, str, bool]]:
+        """Like ``addresses``, for the contacts whose ``email_key`` column is one of the keys (its index)."""
+        key = self._contacts.c[self._email_key_column]
+        email_column = self._contacts.c[self._email_column]
+        base = select(self._id, email_column, self._contacts.c[self._deleted_column]).order_by(self._id)
         with engine.connect() as connection:
-            return {address for (address,) in connection.execute(query) if address}
+            for keys in key_chunks:
+                for contact_id, email, deleted in connection.execute(base.where(key.in_(keys))):
+                    address = normalise_email(email)
+                    if address is not None:
+                        yield str(contact_id), address, bool(to_bool(deleted))
+
+    def shared_emails(self, engine: Engine) -> set[str]:
+        """Normalised addresses that more than one contact has, deleted contacts included."""
+        if self._email_key_column is not None:
+            return self._shared_by_key(engine)
+        counts = Counter(address for _, address, _ in self.addresses(engine))
+        return {address for address, count in counts.items() if count > 1}
+
+    def _shared_by_key(self, engine: Engine) -> set[str]:
+        """Keys the database groups more than once, counted again from the addresses themselves (a database
+        collation may group keys Python keeps apart; then only the real repeats count)."""
+        key = self._contacts.c[self._email_key_column]
+        query = select(key).where(key.is_not(None)).group_by(key).having(func.count() > 1)
+        with engine.connect() as connection:
+            candidates = sorted({value for (value,) in connection.execute(query) if value})
+        counts = Counter(address for _, address, _ in self.addresses_keyed(engine, _in_chunks(candidates)))
+        return {address for address, count in counts.items() if count > 1}
 
     def count(self, engine: Engine, list_id: object | None) -> int:
         query = select(func.count()).select_from(self._contacts)

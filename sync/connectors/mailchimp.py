@@ -1,8 +1,12 @@
 """Mailchimp, through the official SDK: one audience's merge fields, members and ownership tag.
 
-Writes are batched: ``upsert`` and ``unsubscribe`` send up to 500 members in one ``POST /lists/{id}``
-request. Items carry ``status_if_new`` (Mailchimp's own batch example does) and never ``status``, so an
-existing member's subscription is never changed by an update; only ``unsubscribe`` sends a status.
+``upsert`` is batched: up to 500 members in one ``POST /lists/{id}`` request. Items carry ``status_if_new``
+(Mailchimp's own batch example does) and never ``status``, so an existing member's subscription is never
+changed by an update. Writes that end a membership address the existing member by its subscriber hash and
+can never create one: ``unsubscribe`` reads the member, then sends ``PATCH /lists/{id}/members/{hash}`` only
+to one still receiving mail (PATCH answers 404 for an address the audience does not have; the batch endpoint
+with ``update_existing`` would create it, and a status PATCH would bring an archived member back), and
+``archive`` is ``DELETE`` on the hash.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 import mailchimp_marketing
 
+from sync.addresses import normalise_email
 from sync.connectors.mailchimp_calls import call
 from sync.connectors.provider import MemberRef, MemberResult, MemberWrite
 from sync.errors import ConfigError, ProviderRejected
@@ -27,8 +32,8 @@ LOOKUP_FIELDS = ["id", "email_address", "status"]
 
 
 def subscriber_hash(email: str) -> str:
-    """Mailchimp's member id: md5 of the trimmed, lower-cased address."""
-    return hashlib.md5(email.strip().lower().encode("utf-8")).hexdigest()
+    """Mailchimp's member id: md5 of the normalised (trimmed, lower-case) address."""
+    return hashlib.md5((normalise_email(email) or "").encode("utf-8")).hexdigest()
 
 
 # Text in Mailchimp's error detail -> our stable reason code. Terminal ones are never retried.
@@ -114,9 +119,25 @@ class MailchimpAudience:
         return _with_contacts(self._batch(items), [member.contact_id for member in members])
 
     def unsubscribe(self, members: Sequence[MemberRef]) -> list[MemberResult]:
-        """Unsubscribe up to 500 existing members in one request."""
-        items = [{"email_address": member.email, "status": "unsubscribed"} for member in members]
-        return _with_contacts(self._batch(items), [member.contact_id for member in members])
+        """Unsubscribe existing members: a GET, then a PATCH for one still receiving mail (never creates one).
+
+        A missing member is ``not_found``; an archived one stays archived (``status`` archived)."""
+        return [self._unsubscribe_one(member) for member in members]
+
+    def _unsubscribe_one(self, member: MemberRef) -> MemberResult:
+        # Read first: a PATCH with a status brings an archived member back, and one that is gone, unsubscribed
+        # or cleaned has nothing to end. What was found is the answer then.
+        [live] = self.lookup([member])
+        if not live.ok or live.status in ("unsubscribed", "cleaned", "archived"):
+            return live
+        try:
+            body = self._call(self._client.lists.update_list_member, self.list_id, subscriber_hash(member.email),
+                              {"status": "unsubscribed"})
+        except ProviderRejected as error:
+            code = "not_found" if error.status == 404 else reason_code(error.title, error.detail)
+            return MemberResult(member.email, False, reason_code=code, error=error.detail,
+                                contact_id=member.contact_id)
+        return replace(_result(member.email, body, created=False), contact_id=member.contact_id)
 
     def change_email(self, previous_email: str, member: MemberWrite) -> MemberResult:
         """Move an existing member to a new address (keeping its history), updating its fields too."""
@@ -130,14 +151,16 @@ class MailchimpAudience:
         return replace(_result(member.email, answer, created=False), contact_id=member.contact_id)
 
     def archive(self, member: MemberRef) -> MemberResult:
-        """Archive a member (reversible, unlike a permanent delete); one that cannot be archived counts as done."""
+        """Archive a member (reversible, unlike a permanent delete); a missing one is ``not_found``.
+
+        Mailchimp refuses (405) to archive a pending or cleaned member: that is reported as a failure.
+        """
         email = member.email
         try:
             self._call(self._client.lists.delete_list_member, self.list_id, subscriber_hash(email))
         except ProviderRejected as error:
-            if error.status not in (404, 405):
-                return MemberResult(email, False, reason_code=reason_code(error.title, error.detail),
-                                    error=error.detail, contact_id=member.contact_id)
+            code = "not_found" if error.status == 404 else reason_code(error.title, error.detail)
+            return MemberResult(email, False, reason_code=code, error=error.detail, contact_id=member.contact_id)
         return MemberResult(email, True, subscriber_hash(email), status="archived", contact_id=member.contact_id)
 
     def lookup(self, members: Sequence[MemberRef]) -> list[MemberResult]:

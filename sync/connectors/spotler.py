@@ -84,34 +84,37 @@ class SpotlerAudience:
         return [results[m.contact_id] for m in members]
 
     def unsubscribe(self, members: Sequence[MemberRef]) -> list[MemberResult]:
-        """Switch the audience's permission bits off for existing contacts."""
+        """Switch the audience's permission bits off for existing contacts: ``PUT contact/{externalId}``, one
+        request each, which only ever updates (404 for an unknown externalId: ``not_found``). The bulk
+        ``contact/list`` with ``update: true`` is an upsert and may create a contact, so it is not used."""
+        return [self._unsubscribe_one(member) for member in members]
+
+    def _unsubscribe_one(self, member: MemberRef) -> MemberResult:
         off = [{"bit": bit, "enabled": False} for bit in self.bits]
-        body = {"update": True, "purge": False,
-                "contacts": [{"externalId": m.contact_id, "properties": {"permissions": off}} for m in members]}
-        answers = _by_id(self.client.call("POST", "contact/list", body=body) or [])
-        results = []
-        for member in members:
-            answer = answers.get(member.contact_id, {})
-            code = answer.get("code")
-            if code == "OK" or code in OPTED_OUT:
-                results.append(MemberResult(member.email, True, member.contact_id, "unsubscribed",
-                                            contact_id=member.contact_id))
-            else:
-                results.append(_failure(member.email, member.contact_id, answer))
-        return results
+        body = {"purge": False, "contact": {"externalId": member.contact_id, "properties": {"permissions": off}}}
+        try:
+            self.client.call("PUT", f"contact/{member.contact_id}", body=body)
+        except ProviderRejected as error:
+            if error.status == 404:
+                return MemberResult(member.email, False, reason_code="not_found", error=error.detail,
+                                    contact_id=member.contact_id)
+            if error.title not in OPTED_OUT:  # opted out of everything in Mail+ already: done
+                return MemberResult(member.email, False, reason_code="provider_rejected",
+                                    error=f"{error.title}: {error.detail}", contact_id=member.contact_id)
+        return MemberResult(member.email, True, member.contact_id, "unsubscribed", contact_id=member.contact_id)
 
     def change_email(self, previous_email: str, member: MemberWrite) -> MemberResult:
         """Spotler keys contacts by externalId: a new address is a plain update of the same contact."""
         return self.upsert([member])[0]
 
     def archive(self, member: MemberRef) -> MemberResult:
-        """Anonymise the contact (Spotler cannot delete; this is irreversible). Unknown counts as done."""
+        """Anonymise the contact (Spotler cannot delete; this is irreversible); an unknown one is ``not_found``."""
         try:
             self.client.call("PUT", f"contact/anonymize/{member.contact_id}")
         except ProviderRejected as error:
-            if error.status != 404:
-                return MemberResult(member.email, False, reason_code="provider_rejected", error=error.detail,
-                                    contact_id=member.contact_id)
+            code = "not_found" if error.status == 404 else "provider_rejected"
+            return MemberResult(member.email, False, reason_code=code, error=error.detail,
+                                contact_id=member.contact_id)
         return MemberResult(member.email, True, member.contact_id, "archived", contact_id=member.contact_id)
 
     def lookup(self, members: Sequence[MemberRef]) -> list[MemberResult]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from sync.addresses import normalise_email
 from sync.errors import RecordError
 from sync.state.models import AUDIENCE_LENGTH, MemberState
 from sync.state.sql import CHUNK_SIZE, chunked, upsert
@@ -114,7 +115,7 @@ def contacts_by_provider_id(conn: Connection, audience: str, provider_ids: Itera
 
 def active_member_count(conn: Connection, audience: str) -> int:
     """Members of ``audience`` crm-sync pushed that still receive mail, as far as the state store knows."""
-    inactive = ("unsubscribed", "cleaned", "archived")
+    inactive = ("unsubscribed", "cleaned", "archived", "not_found")
     query = select(func.count()).select_from(MEMBERS).where(
         MEMBERS.c.audience == audience, MEMBERS.c.provider_id.is_not(None),
         MEMBERS.c.provider_status.is_(None) | MEMBERS.c.provider_status.not_in(inactive))
@@ -130,12 +131,15 @@ def member_state_page(conn: Connection, audience: str, after: str | None, limit:
 
 
 def member_states_by_email(conn: Connection, email: str) -> list[MemberStateRow]:
-    """Rows in every audience whose stored address is ``email`` (trimmed, compared in lower case).
+    """Rows in every audience whose stored address is ``email``, both normalised (``sync/addresses.py``).
 
-    Only rows of contacts that were pushed carry an address; ordered by audience, then contact id.
+    Addresses are stored normalised, so this is an exact match. Only rows of contacts that were pushed
+    carry an address; ordered by audience, then contact id.
     """
-    wanted = email.strip().lower()
-    query = (select(MEMBERS).where(func.lower(MEMBERS.c.email) == wanted)
+    wanted = normalise_email(email)
+    if wanted is None:
+        return []
+    query = (select(MEMBERS).where(MEMBERS.c.email == wanted)
              .order_by(MEMBERS.c.audience, MEMBERS.c.contact_id))
     return [_to_row(row) for row in conn.execute(query)]
 
@@ -188,7 +192,7 @@ def _batches_without_repeats(outcomes: Iterable[MemberOutcome]) -> Iterator[list
 def _to_values(audience: str, outcome: MemberOutcome, now: datetime) -> dict[str, Any]:
     values = {field.name: getattr(outcome, field.name) for field in fields(outcome)}
     values["payload"] = None if outcome.payload is None else dict(outcome.payload)
-    values.update(audience=audience, updated_at=now)
+    values.update(audience=audience, updated_at=now, email=normalise_email(outcome.email))
     return values
 
 

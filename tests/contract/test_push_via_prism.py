@@ -37,8 +37,8 @@ def test_every_push_request_conforms_to_the_spec(world_behind_prism):
     rows = [r for r in world.contacts() if eligible(r) and r["email"].strip().lower() in members]
     world.edit_contact(rows[0]["id"], first_name="Changed")                       # batch update
     world.edit_contact(rows[1]["id"], email="contract.moved@ziggo.test")          # PUT on the old hash
-    world.edit_contact(rows[2]["id"], email_opt_out=True)                         # batch unsubscribe
-    world.edit_contact(rows[3]["id"], deleted=True)                               # archive (DELETE)
+    world.edit_contact(rows[2]["id"], email_opt_out=True)                         # GET, then PATCH status
+    world.edit_contact(rows[3]["id"], deleted=True)                               # GET, then archive (DELETE)
     second = push_audience(world.with_audience(leave_policy="archive"), "newsletter")
     assert (second.summary.actions["update"], second.summary.actions["change_email"],
             second.summary.actions["unsubscribe"], second.summary.actions["archive"]) == (1, 1, 1, 1)

@@ -45,8 +45,8 @@ def test_every_spotler_request_conforms_to_the_spec(spotler_behind_prism):
     rows = [r for r in world.contacts() if eligible(r) and r["email"].strip().lower() in members]
     world.edit_contact(rows[0]["id"], first_name="Changed")                       # bulk update
     world.edit_contact(rows[1]["id"], email="contract.moved@ziggo.test")          # update of the same externalId
-    world.edit_contact(rows[2]["id"], email_opt_out=True)                         # permission bit off
-    world.edit_contact(rows[3]["id"], deleted=True)                               # anonymise
+    world.edit_contact(rows[2]["id"], email_opt_out=True)                         # PUT contact/{id}: bit off
+    world.edit_contact(rows[3]["id"], deleted=True)                               # GET, then anonymise
     second = push_audience(world.with_audience(leave_policy="archive"), "newsletter")
     assert (second.summary.actions["update"], second.summary.actions["change_email"],
             second.summary.actions["unsubscribe"], second.summary.actions["archive"]) == (1, 1, 1, 1)

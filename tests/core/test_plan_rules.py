@@ -51,7 +51,14 @@ def state(**values) -> MemberStateRow:
     (contact(organisation_locked=True), state(), Action.SKIP, "kept_organisation_locked"),
     (contact(), state(reason_code="compliance_state"), Action.SKIP, "compliance_state"),
     (contact(), state(provider_status="unsubscribed"), Action.SKIP, "unsubscribed_in_provider"),
-    (contact(), state(provider_status="archived"), Action.CREATE, None),
+    # An archived member is not new: re-added only when crm-sync archived it while it received mail (this
+    # row pinned the old rule, CREATE for every archived member, which re-subscribed people who unsubscribed).
+    (contact(), state(provider_status="archived"), Action.SKIP, "archived_in_provider"),
+    (contact(), state(provider_status="archived", reason_code="archived_by_crm_sync"), Action.CREATE, None),
+    (contact(), state(provider_status="not_found"), Action.CREATE, None),
+    (contact(opt_out=True), state(provider_status="not_found"), Action.SKIP, "opted_out"),
+    (contact(opt_in=False), state(provider_status="archived", reason_code="archived_by_crm_sync"),
+     Action.SKIP, "archived_by_crm_sync"),
 ])
 def test_rules(the_contact, the_state, action, reason):
     plan = plan_member(the_contact, the_state, AUDIENCE, MAPPING)
