@@ -6,8 +6,9 @@ import logging
 
 import pytest
 
-from sync.errors import TransientError
+from sync.errors import EXIT_UNREACHABLE, TransientError
 from sync.jobs import push_audience
+from sync.push import PushIncomplete
 
 
 def test_a_retry_after_beyond_the_budget_gives_up_at_once_and_says_why(spotler_world, caplog):
@@ -16,8 +17,9 @@ def test_a_retry_after_beyond_the_budget_gives_up_at_once_and_says_why(spotler_w
     spotler = world.settings.spotler.model_copy(update={"retry_seconds": 600, "retry_initial_wait": 0.01})
     settings = world.settings.model_copy(update={"spotler": spotler})
 
-    with pytest.raises(TransientError, match="retried after 3600 s, more than the 600 s left of retry_seconds"):
+    with pytest.raises(PushIncomplete, match="retried after 3600 s, more than the 600 s left of retry_seconds") as stop:
         push_audience(settings, "newsletter")
+    assert stop.value.exit_code == EXIT_UNREACHABLE
 
     assert world.sandbox.faults.pending >= 1000 - 2  # one attempt per request in flight, no sleeping an hour
 
@@ -52,6 +54,6 @@ def test_a_page_that_is_not_json_under_a_success_status_is_retried_not_read_as_e
 def test_a_lasting_non_json_page_fails_the_run_saying_where_to_look(any_world):
     world = any_world
     world.sandbox.faults.fail_next(10_000, 200, body="html", method="GET")
-    with pytest.raises(TransientError, match="with a page that is not JSON .*Check the base_url setting"):
+    with pytest.raises((TransientError, PushIncomplete), match="with a page that is not JSON .*Check the base_url"):
         push_audience(_quick(world, retry_seconds=1), "newsletter")
     assert world.view.members() == {}  # nothing was written from a misread answer
