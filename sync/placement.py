@@ -34,7 +34,8 @@ class Placement:
     crm_contacts: dict[str, list[str]]
 
     def contact(self, event: Event) -> tuple[str | None, str | None]:
-        """The contact the event goes to, and the reason it changes nothing (None: it applies)."""
+        """The contact the event goes to, and the reason it changes nothing (None: it applies). An event of a
+        contact erased from the CRM names that contact's id, to explain it later, with CONTACT_NOT_IN_CRM."""
         address_contacts = self.crm_contacts.get(event.email.strip().lower(), [])
         pushed = self.member_contacts.get(event.email_id)
         if pushed is not None and pushed in self.live:
@@ -42,7 +43,7 @@ class Placement:
         elif address_contacts:
             contact_id = address_contacts[0]
         else:
-            return None, CONTACT_NOT_IN_CRM if pushed is not None else UNKNOWN_ADDRESS
+            return pushed, CONTACT_NOT_IN_CRM if pushed is not None else UNKNOWN_ADDRESS
         if event.action in ADDRESS_FACTS and self._moved_since(event, contact_id):
             return contact_id, PREVIOUS_ADDRESS
         return contact_id, None

@@ -125,7 +125,7 @@ class EventImporter:
                                       contact_id, reason))
             if reason is not None:
                 self.report.note_unapplied(reason)
-            if contact_id is None:
+            if contact_id is None or reason in UNMATCHED:
                 continue
             if reason is None:  # history only for a bounce on a previous address
                 flags += flags_for(event, placed.flagged(event, contact_id))
@@ -162,8 +162,8 @@ class EventImporter:
         provider = events[0].provider if events else "mailchimp"
         for event in events:
             if event.action == "sent":
-                contact_id, _ = placed.contact(event)
-                if contact_id:
+                contact_id, reason = placed.contact(event)
+                if contact_id and reason not in UNMATCHED:
                     sent[(event.campaign_id, event.campaign_title, event.occurred_at)].add(contact_id)
         if not sent:
             return []
