@@ -45,23 +45,32 @@ class Position:
 
 
 def anchored_pages(fetch: Fetch, identity: Callable[[Row], str], page_size: int, max_count: int,
-                   start: Position = Position(), restarts: int = RESTARTS) -> Iterator[tuple[Position, list[Row]]]:
-    """Pages of new rows, each with the position after it; re-reads from the start when the list shifted."""
+                   start: Position = Position(), *, insertions_read_later: bool = False,
+                   restarts: int = RESTARTS) -> Iterator[tuple[Position, list[Row]]]:
+    """Pages of new rows, each with the position after it; re-reads from the start when the list shifted.
+
+    ``insertions_read_later``: rows that appear before the reading position are read by a later run anyway
+    (a list bounded by a time cursor: they carry a time after the run's bound). Then an anchor found further
+    down the page only means rows were inserted, and reading goes on after it instead of starting over.
+    """
     position, shifted = start, 0
     while True:
         anchored = bool(position.anchor)
-        count = min(page_size + 1, max_count) if anchored else page_size
-        rows, total = fetch(position.offset - 1 if anchored else position.offset, max(count, 2 if anchored else 1))
+        ask = max(min(page_size + 1, max_count), 2) if anchored else page_size
+        first = position.offset - 1 if anchored else position.offset
+        rows, total = fetch(first, ask)
+        fetched = len(rows)
         if anchored:
-            if not rows or identity(rows[0]) != position.anchor:
+            ids = [identity(row) for row in rows]
+            found = ids.index(position.anchor) if position.anchor in ids else -1
+            if found < 0 or (found > 0 and not insertions_read_later):
                 shifted += 1
                 if shifted > restarts:
                     raise ListKeptMoving(f"the list shifted under {shifted} reads in a row")
                 position = Position()
                 continue
-            rows = rows[1:]
-        if rows:
-            position = Position(position.offset + len(rows), identity(rows[-1]))
+            rows, first = rows[found + 1:], first + found + 1
+        position = Position(first + len(rows), identity(rows[-1])) if rows else Position(first, position.anchor)
         yield position, rows
-        if not rows or (total is not None and position.offset >= total):
+        if fetched < ask or (total is not None and position.offset >= total):
             return

@@ -23,7 +23,7 @@ from sync.pull import EventImporter, PullReport
 log = logging.getLogger(__name__)
 Window = Callable[[datetime, datetime], Pages]
 SOFT_BOUNCES_TO_STOP = 4  # Mail+ stops mailing after a hard bounce or 4 soft bounces in a row
-BOUNCE_STOP = "Spotler stopped mailing after repeated bounces"
+BOUNCE_STOP = "stopped mailing after repeated bounces"
 STREAK_LOOKBACK = 50  # ledger events per contact looked at for the bounce streak
 
 

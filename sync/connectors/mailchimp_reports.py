@@ -81,7 +81,8 @@ class MailchimpReports:
             return found
         extra = {"since": iso(since)} if since else {}
         yield from self._anchored(self._client.reports.get_email_activity_for_campaign, campaign.id, "emails",
-                                  lambda row: row["email_id"], events, Position(), **extra)
+                                  lambda row: row["email_id"], events, Position(), insertions_read_later=True,
+                                  **extra)
 
     def unsubscribes(self, campaign: Campaign, start: Position) -> Pages:
         """Pages of unsubscribes attributed to the campaign, with their reason."""
@@ -109,7 +110,8 @@ class MailchimpReports:
             if first == last:
                 for _, tied in anchored_pages(lambda offset, count: self._members(status, last - SECOND,
                                                                                   last + SECOND, offset, count),
-                                              lambda row: row["id"], self.page_size, MAX_PAGE):
+                                              lambda row: row["id"], self.page_size, MAX_PAGE,
+                                              insertions_read_later=True):
                     yield self._member_events(status, tied)
                 lower = last
             else:
@@ -128,12 +130,13 @@ class MailchimpReports:
         return [Event("mailchimp", self._name, row["id"], row["email_address"], action,
                       parse_time(row["last_changed"]), reason=row.get("unsubscribe_reason", "")) for row in rows]
 
-    def _anchored(self, operation, resource_id: str, items: str, identity, to_events, start: Position, **query
-                  ) -> Pages:
+    def _anchored(self, operation, resource_id: str, items: str, identity, to_events, start: Position,
+                  insertions_read_later: bool = False, **query) -> Pages:
         def fetch(offset: int, count: int) -> tuple[list[dict], int | None]:
             body = self._audience._call(operation, resource_id, count=count, offset=offset, **query)
             return body.get(items, []), body.get("total_items")
-        for position, rows in anchored_pages(fetch, identity, self.page_size, MAX_PAGE, start):
+        for position, rows in anchored_pages(fetch, identity, self.page_size, MAX_PAGE, start,
+                                             insertions_read_later=insertions_read_later):
             yield position, to_events(rows)
 
     def _event(self, row: dict, action: str, campaign: Campaign, when: datetime, url: str = "",

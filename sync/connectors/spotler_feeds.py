@@ -79,8 +79,9 @@ class SpotlerFeeds:
         """Pages of the bounce feed (bounce date within [start, end]); the same bounce as the interaction
         feed's has the same key, so it is imported once."""
         params = {"fromDate": iso(start), "toDate": iso(end)}
-        for rows in self._client.pages("contact/bounces/list", params, "bounces",
-                                       lambda row: f"{(row.get('contact') or {}).get('encryptedId')}@{row.get('date')}"):
+        def identity(row: dict) -> str:
+            return f"{(row.get('contact') or {}).get('encryptedId')}@{row.get('date')}"
+        for rows in self._client.pages("contact/bounces/list", params, "bounces", identity):
             events = []
             for row in rows:
                 contact = row.get("contact") or {}
@@ -101,7 +102,8 @@ class SpotlerFeeds:
         for rows in self._client.pages("contact/updates/list", params, "contacts",
                                        lambda row: f"{row.get('encryptedId')}@{row.get('lastChanged')}"):
             yield [Event("spotler", self._name, str(row["externalId"]), (row.get("properties") or {}).get("email", ""),
-                         "unsubscribe", parse_time(row["lastChanged"]), reason=_why_not_mailed(row, self._audience.bits))
+                         "unsubscribe", parse_time(row["lastChanged"]),
+                         reason=_why_not_mailed(row, self._audience.bits))
                    for row in rows
                    if row.get("externalId") and permission_status(row, self._audience.bits) == "unsubscribed"]
 

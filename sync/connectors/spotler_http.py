@@ -55,14 +55,16 @@ class SpotlerClient:
 
     def pages(self, path: str, params: dict[str, Any], items: str, identity: Callable[[dict], str]
               ) -> Iterator[list[dict]]:
-        """The new rows of every page of a paged list, by anchored offsets (sync/paging.py): a list that
-        shifted while read is read again from its start. A page without ``paging.next`` is the last."""
+        """The new rows of every page of a window, by anchored offsets (sync/paging.py): a window from which
+        a row disappeared while read is read again from its start; rows that appear in it carry a change
+        date the next window reads. A page without ``paging.next`` is the last."""
         def fetch(offset: int, count: int) -> tuple[list[dict], int | None]:
             body = self.call("GET", path, {**params, "after": offset, "pageSize": count})
             rows = body if isinstance(body, list) else (body or {}).get(items) or []
             last = isinstance(body, list) or not ((body or {}).get("paging") or {}).get("next")
             return rows, offset + len(rows) if last else None
-        for _, rows in anchored_pages(fetch, identity, self.settings.page_size, MAX_PAGE_SIZE):
+        for _, rows in anchored_pages(fetch, identity, self.settings.page_size, MAX_PAGE_SIZE,
+                                      insertions_read_later=True):
             yield rows
 
     def _count(self, method: str) -> None:
