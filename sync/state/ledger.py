@@ -119,14 +119,6 @@ def event_counts_for_contact(conn: Connection, audience: str, contact_id: str) -
     return {kind: int(count) for kind, count in conn.execute(query)}
 
 
-def unapplied_counts(conn: Connection, audience: str) -> dict[str, int]:
-    """How many events of ``audience`` were recorded without changing a contact, by reason."""
-    query = (select(LEDGER.c.unapplied_reason, func.count())
-             .where(LEDGER.c.audience == audience, LEDGER.c.unapplied_reason.is_not(None))
-             .group_by(LEDGER.c.unapplied_reason))
-    return {reason: int(count) for reason, count in conn.execute(query)}
-
-
 def _recorded(conn: Connection, keys: list[str]) -> set[str]:
     if not keys:
         return set()

@@ -221,11 +221,6 @@ class StateStore:
         with translate_errors(self.url, "reading the event ledger"), self._engine.connect() as conn:
             return ledger.event_counts_for_contact(conn, audience, contact_id)
 
-    def unapplied_counts(self, audience: str) -> dict[str, int]:
-        """How many events of ``audience`` were recorded without changing a contact, by reason."""
-        with translate_errors(self.url, "reading the event ledger"), self._engine.connect() as conn:
-            return ledger.unapplied_counts(conn, audience)
-
     # Locks
 
     def acquire_lock(self, name: str, ttl_seconds: float) -> Lock | None:
