@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from sync.state.store import open_state
 from sync.state.migrate import head_revision
+from sync.state.store import open_state
 from tests.cli.run import crm_sync, project_copy
 
 
