@@ -152,8 +152,10 @@ def flags_for(event: Event, contact_ids: Iterable[str]) -> list[ContactFlags]:
         return [ContactFlags(contact_id, email_opt_out=True) for contact_id in contact_ids]
     if event.action == "cleaned" or (event.action == "bounce" and (event.bounce_type or "hard") == "hard"):
         provider = PROVIDER_NAMES.get(event.provider, event.provider)
-        reason = (f"cleaned by {provider}" if event.action == "cleaned"
-                  else f"hard bounce on {provider} campaign {event.campaign_title or event.campaign_id}")
+        if event.action == "cleaned":
+            reason = f"cleaned by {provider}" + (f": {event.reason}" if event.reason else "")
+        else:
+            reason = f"hard bounce on {provider} campaign {event.campaign_title or event.campaign_id}"
         return [ContactFlags(contact_id, email_invalid=True, invalid_reason=reason) for contact_id in contact_ids]
     return []
 

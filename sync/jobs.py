@@ -19,7 +19,8 @@ from sync.errors import ConfigError
 from sync.mapping.fields import FieldPlan, follow_formats, plan_merge_fields
 from sync.mapping.load import load_mapping
 from sync.mapping.spotler import build_properties, plan_properties
-from sync.pull import Checkpoint, EventImporter, Puller, PullReport, pull_window_start
+from sync.pull import Checkpoint, EventImporter, PullReport, pull_window_start
+from sync.pull_mailchimp import MailchimpPuller
 from sync.pull_spotler import SpotlerPuller
 from sync.push import Checkpoint as PushCheckpoint
 from sync.push import LeaveLimit, PushExecutor, PushReport, check_threshold, summarise
@@ -144,7 +145,8 @@ def pull_audience(settings: Settings, name: str, since: datetime | None = None,
                               timedelta(seconds=settings.spotler.feed_lag_seconds)).run()
             else:
                 reports = MailchimpReports(provider, name, settings.mailchimp.report_page_size)
-                Puller(importer, reports, run_start, window_start).run()
+                MailchimpPuller(importer, reports, run_start, window_start,
+                                timedelta(seconds=settings.mailchimp.feed_lag_seconds)).run()
         except BaseException as error:
             report.requests = provider.requests_made
             store.finish_run(run_id, "failed", report.counts(), error=str(error)[:500])

@@ -155,6 +155,10 @@ class MailchimpSettings(_HttpProviderSettings):
     batch_size: int = Field(500, ge=1, le=500, description="Members per batch request (Mailchimp's maximum: 500).")
     report_page_size: int = Field(500, ge=1, le=1000,
                                   description="Rows per report page (1000 is the maximum; heavy reports time out).")
+    feed_lag_seconds: int = Field(
+        300, ge=0, le=86400,
+        description="Engagement is read up to this long before the run started and re-read from this long "
+                    "before each cursor, so events Mailchimp shows late are not missed (the ledger drops repeats).")
 
 
 class SpotlerSettings(_HttpProviderSettings):

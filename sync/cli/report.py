@@ -45,6 +45,9 @@ def print_pull(report: PullReport) -> None:
                f"read, {report.events_imported} new, {report.entries_written} history entries written, "
                f"{report.flags_changed} contacts' flags changed, {report.unmatched} events for unknown "
                f"addresses, {report.requests} requests")
+    if report.unapplied:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(report.unapplied.items()))
+        click.echo(f"  recorded without effect: {reasons} (see `crm-sync why EMAIL`)")
 
 
 def _print_counts(summary: PlanSummary) -> None:

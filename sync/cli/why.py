@@ -185,9 +185,11 @@ def _print_events(contact: ContactState) -> None:
     latest = f"; the {len(contact.events)} latest:" if contact.events else ""
     click.echo(f"  imported events: {total} ({kinds}){latest}")
     for event in contact.events:
-        click.echo(f"    {event.occurred_at:%Y-%m-%d %H:%M:%S} UTC  {event.kind}")
+        note = f"  (not applied: {event.unapplied_reason})" if event.unapplied_reason else ""
+        click.echo(f"    {event.occurred_at:%Y-%m-%d %H:%M:%S} UTC  {event.kind}{note}")
 
 
 def _event_dict(event: LedgerRow) -> dict[str, object]:
     return {"kind": event.kind, "occurred_at": event.occurred_at.isoformat(),
-            "imported_at": event.imported_at.isoformat(), "run_id": event.run_id}
+            "imported_at": event.imported_at.isoformat(), "run_id": event.run_id,
+            "unapplied_reason": event.unapplied_reason}

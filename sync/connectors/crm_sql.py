@@ -90,6 +90,10 @@ class SqlCrm:
         """Live contact ids per address (trimmed, lower case)."""
         return crm_sql_lookup.contacts_by_email(self._engine, self._schema, emails)
 
+    def existing_contacts(self, contact_ids: Iterable[str]) -> set[str]:
+        """The ids among ``contact_ids`` the CRM still has a row for (erased contacts are absent)."""
+        return crm_sql_lookup.existing_contacts(self._engine, self._schema, contact_ids)
+
     def activities_by_key(self, keys: Iterable[str]) -> dict[str, tuple[dict, datetime, datetime]]:
         """(details, first_at, last_at) of existing history entries, by external key."""
         return crm_sql_lookup.activities_by_key(self._engine, self._schema, keys)

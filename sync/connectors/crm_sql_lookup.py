@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from sync.addresses import normalise_email
 from sync.connectors.crm_schema import BoundSchema
 from sync.connectors.crm_sql_read import ContactReader, as_utc, key_value
+from sync.errors import ConfigError
 
 CHUNK = 500
 
@@ -46,6 +47,23 @@ def contacts_by_email(engine: Engine, schema: BoundSchema, emails: Iterable[str]
         if address in wanted and not deleted:
             found[address].append(contact_id)
     return dict(found)
+
+
+def existing_contacts(engine: Engine, schema: BoundSchema, contact_ids: Iterable[str]) -> set[str]:
+    """The ids among ``contact_ids`` that name a contact row (deleted-flagged ones included: they still exist)."""
+    contacts = schema.description.contacts
+    column = schema.tables[contacts.table].c[contacts.id]
+    wanted: dict[object, str] = {}
+    for text in set(contact_ids):
+        try:
+            wanted[key_value(column, text, "id")] = text
+        except ConfigError:
+            continue  # not even a valid id: no such contact
+    found: set[str] = set()
+    with engine.connect() as connection:
+        for chunk in _chunks(wanted):
+            found.update(wanted[value] for value in connection.execute(select(column).where(column.in_(chunk))).scalars())
+    return found
 
 
 def activities_by_key(engine: Engine, schema: BoundSchema, keys: Iterable[str]

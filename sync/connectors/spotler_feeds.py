@@ -15,6 +15,8 @@ from sync.engagement import Event
 from sync.errors import ProviderRejected
 
 FEEDS = {"sent": "sent", "opened": "open", "clicked": "click", "bounced": "bounce"}
+PERMISSION_OFF = "permission switched off in Spotler"
+CHANNEL_CLOSED = "e-mail channel closed in Spotler"
 Pages = Iterator[list[Event]]  # the events of one page at a time
 
 
@@ -34,6 +36,13 @@ def bounce_kind(text: str | None) -> str:
     return "soft" if (text or "").upper().startswith("SOFT") else "hard"
 
 
+def _why_not_mailed(contact: dict, bits: list[int]) -> str:
+    """A bit of the audience switched off is the person's act; a closed channel with the bits still on is a
+    global opt-out or Mail+'s bounce handling."""
+    enabled = {p.get("bit") for p in (contact.get("properties") or {}).get("permissions") or [] if p.get("enabled")}
+    return CHANNEL_CLOSED if enabled.intersection(bits) else PERMISSION_OFF
+
+
 class SpotlerFeeds:
     """Read-only engagement streams of one Spotler account, for the audience ``audience_name``."""
 
@@ -51,7 +60,8 @@ class SpotlerFeeds:
         """Pages of one interaction feed (sent, opened, clicked, bounced) changed within [start, end]."""
         action = FEEDS[feed]
         params = {"fromChangeDate": iso(start), "toChangeDate": iso(end)}
-        for rows in self._client.pages(f"mailing-interaction/{feed}", params, "interactions"):
+        for rows in self._client.pages(f"mailing-interaction/{feed}", params, "interactions",
+                                       lambda row: str(row.get("id"))):
             events = []
             for row in rows:
                 mailing = str(row.get("encryptedMailingId") or "")
@@ -69,7 +79,9 @@ class SpotlerFeeds:
         """Pages of the bounce feed (bounce date within [start, end]); the same bounce as the interaction
         feed's has the same key, so it is imported once."""
         params = {"fromDate": iso(start), "toDate": iso(end)}
-        for rows in self._client.pages("contact/bounces/list", params, "bounces"):
+        def identity(row: dict) -> str:
+            return f"{(row.get('contact') or {}).get('encryptedId')}@{row.get('date')}"
+        for rows in self._client.pages("contact/bounces/list", params, "bounces", identity):
             events = []
             for row in rows:
                 contact = row.get("contact") or {}
@@ -83,15 +95,17 @@ class SpotlerFeeds:
             yield events
 
     def unsubscribes(self, start: datetime, end: datetime) -> Pages:
-        """Pages of contacts changed within [start, end] that no longer get this audience's mail."""
+        """Pages of contacts changed within [start, end] that no longer get this audience's mail: a
+        permission bit switched off, or the e-mail channel closed (a global opt-out, or Mail+ stopping
+        mail after bounces: the reason says which of the two it was seen as, ``CHANNEL_CLOSED``)."""
         params = {"fromDate": iso(start), "toDate": iso(end)}
-        for rows in self._client.pages("contact/updates/list", params, "contacts"):
-            events = [Event("spotler", self._name, str(row["externalId"]),
-                            (row.get("properties") or {}).get("email", ""), "unsubscribe",
-                            parse_time(row["lastChanged"]), reason="permission switched off in Spotler")
-                      for row in rows
-                      if row.get("externalId") and permission_status(row, self._audience.bits) == "unsubscribed"]
-            yield events
+        for rows in self._client.pages("contact/updates/list", params, "contacts",
+                                       lambda row: f"{row.get('encryptedId')}@{row.get('lastChanged')}"):
+            yield [Event("spotler", self._name, str(row["externalId"]), (row.get("properties") or {}).get("email", ""),
+                         "unsubscribe", parse_time(row["lastChanged"]),
+                         reason=_why_not_mailed(row, self._audience.bits))
+                   for row in rows
+                   if row.get("externalId") and permission_status(row, self._audience.bits) == "unsubscribed"]
 
     def title(self, mailing_id: str) -> str:
         """A mailing's name, asked once per mailing (the open and click feeds carry only its id)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
@@ -17,8 +17,10 @@ from requests_oauthlib import OAuth1
 
 from sync import retry
 from sync.errors import ConfigError, TransientError
+from sync.paging import anchored_pages
 from sync.settings import SpotlerSettings
 
+MAX_PAGE_SIZE = 10000  # the API's maximum pageSize
 KEY_SETTINGS = "CRM_SYNC_SPOTLER__CONSUMER_KEY and CRM_SYNC_SPOTLER__CONSUMER_SECRET (keys spotler.consumer_key, " \
                "spotler.consumer_secret) and spotler.base_url"
 
@@ -51,16 +53,19 @@ class SpotlerClient:
                 return self._send(method, url, params, body)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def pages(self, path: str, params: dict[str, Any], items: str) -> Iterator[list[dict]]:
-        """The rows of every page of a paged list, following ``paging.next`` (a bare array is one page)."""
-        body = self.call("GET", path, {**params, "after": 0, "pageSize": self.settings.page_size})
-        while True:
+    def pages(self, path: str, params: dict[str, Any], items: str, identity: Callable[[dict], str]
+              ) -> Iterator[list[dict]]:
+        """The new rows of every page of a window, by anchored offsets (sync/paging.py): a window from which
+        a row disappeared while read is read again from its start; rows that appear in it carry a change
+        date the next window reads. A page without ``paging.next`` is the last."""
+        def fetch(offset: int, count: int) -> tuple[list[dict], int | None]:
+            body = self.call("GET", path, {**params, "after": offset, "pageSize": count})
             rows = body if isinstance(body, list) else (body or {}).get(items) or []
+            last = isinstance(body, list) or not ((body or {}).get("paging") or {}).get("next")
+            return rows, offset + len(rows) if last else None
+        for _, rows in anchored_pages(fetch, identity, self.settings.page_size, MAX_PAGE_SIZE,
+                                      insertions_read_later=True):
             yield rows
-            next_url = None if isinstance(body, list) else ((body or {}).get("paging") or {}).get("next")
-            if not rows or not next_url:
-                return
-            body = self.call("GET", next_url)
 
     def _count(self, method: str) -> None:
         with self._lock:

@@ -27,6 +27,7 @@ class LedgerEvent:
     kind: str
     occurred_at: datetime
     contact_id: str | None = None
+    unapplied_reason: str | None = None  # set when the event was recorded without changing a contact
 
     def __post_init__(self) -> None:
         if not self.event_key or len(self.event_key) > KEY_LENGTH:
@@ -46,6 +47,7 @@ class LedgerRow:
     contact_id: str | None
     imported_at: datetime
     run_id: int | None
+    unapplied_reason: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The event as JSON-ready values (ISO 8601 times)."""
@@ -58,6 +60,7 @@ class LedgerRow:
             "contact_id": self.contact_id,
             "imported_at": self.imported_at.isoformat(),
             "run_id": self.run_id,
+            "unapplied_reason": self.unapplied_reason,
         }
 
 
@@ -144,4 +147,5 @@ def _to_values(event: LedgerEvent, run_id: int | None, now: datetime) -> dict[st
         "occurred_at": event.occurred_at,
         "imported_at": now,
         "run_id": run_id,
+        "unapplied_reason": event.unapplied_reason,
     }

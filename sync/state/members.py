@@ -40,12 +40,13 @@ class MemberStateRow:
     merged_into: str | None
     pushed_at: datetime | None
     updated_at: datetime
+    email_changed_at: datetime | None = None  # when crm-sync last moved the member to another address
 
     def as_dict(self) -> dict[str, object]:
         """The row as JSON-ready values (ISO 8601 times)."""
         values = {field.name: getattr(self, field.name) for field in fields(self)}
         values["payload"] = None if self.payload is None else dict(self.payload)
-        for name in ("pushed_at", "updated_at"):
+        for name in ("pushed_at", "updated_at", "email_changed_at"):
             values[name] = None if values[name] is None else values[name].isoformat()
         return values
 
@@ -168,11 +169,26 @@ def save_member_outcomes(conn: Connection, audience: str, outcomes: Iterable[Mem
     for batch in _batches_without_repeats(outcomes):
         pushed = [_to_values(audience, outcome, now) for outcome in batch if outcome.pushed_at is not None]
         others = [_to_values(audience, outcome, now) for outcome in batch if outcome.pushed_at is None]
+        _note_address_changes(conn, audience, pushed, now)
         keys = ("audience", "contact_id")
-        upsert(conn, MEMBERS, pushed, keys, overwrite=(*PUSHED_COLUMNS, "provider_status", *OUTCOME_COLUMNS))
+        upsert(conn, MEMBERS, pushed, keys, overwrite=(*PUSHED_COLUMNS, "provider_status", *OUTCOME_COLUMNS),
+               fill=("email_changed_at",))
         upsert(conn, MEMBERS, others, keys, overwrite=OUTCOME_COLUMNS, fill=("provider_status",))
         written += len(batch)
     return written
+
+
+def _note_address_changes(conn: Connection, audience: str, pushed: list[dict[str, Any]], now: datetime) -> None:
+    """Stamp ``email_changed_at`` on pushed rows whose address differs from the one stored before."""
+    if not pushed:
+        return
+    stored = dict(conn.execute(select(MEMBERS.c.contact_id, MEMBERS.c.email).where(
+        MEMBERS.c.audience == audience, MEMBERS.c.contact_id.in_([row["contact_id"] for row in pushed]))).all())
+    for row in pushed:
+        before = stored.get(row["contact_id"])
+        moved = before is not None and row["email"] is not None \
+            and normalise_email(before) != normalise_email(row["email"])
+        row["email_changed_at"] = now if moved else None
 
 
 def _batches_without_repeats(outcomes: Iterable[MemberOutcome]) -> Iterator[list[MemberOutcome]]:

@@ -75,6 +75,7 @@ class MemberState(Base):
     merged_into: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
     pushed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    email_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # when crm-sync last moved the address
 
 
 class PushIntent(Base):
@@ -123,6 +124,7 @@ class LedgerEntry(Base):
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     imported_at: Mapped[datetime] = mapped_column(UtcDateTime())
     run_id: Mapped[int | None] = mapped_column(Integer)
+    unapplied_reason: Mapped[str | None] = mapped_column(String(64))  # why the event changed no contact
 
 
 class RunLock(Base):

@@ -101,6 +101,6 @@ def make_settings(tmp_path: Path, sandbox: MailchimpSandbox, list_id: str, crm_u
     return Settings(
         crm={"url": crm_url}, state={"url": state_url},
         mapping_file=mapping_file or REPO / "config" / "mapping.yaml",
-        mailchimp={"api_key": sandbox.api_key, "base_url": sandbox.base_url},
+        mailchimp={"api_key": sandbox.api_key, "base_url": sandbox.base_url, "feed_lag_seconds": 0},
         audiences={"newsletter": {"audience_id": list_id}},
     )

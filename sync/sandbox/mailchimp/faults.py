@@ -8,6 +8,7 @@ were added; each matches on an optional method and a substring of the path (afte
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 BODY_KINDS = ("problem", "empty", "html", "drop")
@@ -36,12 +37,32 @@ class Fault:
             self.path_contains is None or self.path_contains in path) and (self.path_is is None or self.path_is == path)
 
 
+@dataclass(slots=True)
+class Hook:
+    """Something that happens on the provider's side just before the ``countdown``-th matching request."""
+
+    countdown: int
+    action: Callable[[], None]
+    method: str | None
+    path_contains: str | None
+
+
 class Faults:
     """The fault plan of one sandbox (``sandbox.faults``); safe to change while requests are running."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._plan: list[Fault] = []
+        self._hooks: list[Hook] = []
+
+    def before_request(self, number: int, action: Callable[[], None], *, method: str | None = None,
+                       path_contains: str | None = None) -> None:
+        """Run ``action`` (e.g. a control method changing a list) just before the ``number``-th matching
+        request from now is answered: a list that changes between two pages of one read."""
+        if number < 1:
+            raise ValueError(f"number must be at least 1; got {number}")
+        with self._lock:
+            self._hooks.append(Hook(number, action, method, path_contains))
 
     def fail_next(self, n: int = 1, status: int = 503, *, body: str = "problem", method: str | None = None,
                   path_contains: str | None = None, delay: float = 0.0, path_is: str | None = None) -> None:
@@ -78,6 +99,7 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._plan.clear()
+            self._hooks.clear()
 
     @property
     def pending(self) -> int:
@@ -86,7 +108,18 @@ class Faults:
             return sum(f.remaining for f in self._plan)
 
     def take(self, method: str, path: str) -> Fault | None:
-        """The fault for this request, if any (used by the server)."""
+        """The fault for this request, if any (used by the server); runs the hooks that are due first."""
+        with self._lock:
+            due = []
+            for hook in list(self._hooks):
+                if (hook.method is None or hook.method == method) and (
+                        hook.path_contains is None or hook.path_contains in path):
+                    hook.countdown -= 1
+                    if hook.countdown <= 0:
+                        self._hooks.remove(hook)
+                        due.append(hook)
+        for hook in due:
+            hook.action()
         with self._lock:
             for fault in self._plan:
                 if fault.matches(method, path):

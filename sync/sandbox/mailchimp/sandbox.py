@@ -122,9 +122,11 @@ class MailchimpSandbox(ServedSandbox):
             audience = self._audience(list_id)
             return len(audience.members) if status is None else audience.status_counts[status]
 
-    def unsubscribe(self, list_id: str, email: str, reason: str = "N/A (Unsubscribed by the contact)") -> None:
-        """The contact unsubscribed on Mailchimp's side (e.g. through a link or the preference centre)."""
-        self._change_status(list_id, email, "unsubscribed", reason)
+    def unsubscribe(self, list_id: str, email: str, reason: str = "N/A (Unsubscribed by the contact)",
+                    at: datetime | str | None = None) -> None:
+        """The contact unsubscribed on Mailchimp's side (e.g. through a link or the preference centre), now
+        or at ``at`` (its ``last_changed``)."""
+        self._change_status(list_id, email, "unsubscribed", reason, at)
 
     def clean(self, list_id: str, email: str) -> None:
         """Mailchimp cleaned the address (hard bounce)."""
@@ -165,13 +167,14 @@ class MailchimpSandbox(ServedSandbox):
             raise LookupError(f"{email} is not a member of audience {audience.id}")
         return found
 
-    def _change_status(self, list_id: str, email: str, status: str, reason: str = "") -> None:
+    def _change_status(self, list_id: str, email: str, status: str, reason: str = "",
+                       at: datetime | str | None = None) -> None:
         with self._state.lock:
             audience = self._audience(list_id)
             member = self._member(audience, email)
             audience.set_status(member, status)
             member.unsubscribe_reason = reason
-            member.last_changed = utc_now()
+            member.last_changed = coerce_time(at)
 
     # -- campaigns and engagement ----------------------------------------------------------------------------
 
