@@ -19,6 +19,14 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 from tests.model import runs
 from tests.model.crm import SmallCrm
 from tests.model.model import (
+    ConsentInvented,
+    EventNotExactlyOnce,
+    FlagInvented,
+    OptOutNotHonoured,
+    Resubscribed,
+    RunFailed,
+    ThresholdPassed,
+    UnsubscribeNotImported,
     EventKey,
     Model,
     PersonUnsubscribe,
@@ -30,6 +38,7 @@ from tests.model.model import (
     no_duplicate_events,
     norm,
     opt_outs_unsubscribed,
+    threshold_kept,
     unsubscribes_imported,
 )
 from tests.model.provider import SUBSCRIBED, ProviderSide
@@ -192,11 +201,12 @@ class ModelMachine(RuleBasedStateMachine):
     def pull(self):
         self._pull(Injection())
 
-    @rule(injection=pull_injections, act=st.sampled_from([None, "unsubscribe", "clean"]), at=st.integers(1, 6),
+    @rule(injection=pull_injections, act=st.sampled_from([None, "unsubscribe", "clean", "archive"]),
+          at=st.integers(1, 6),
           pick=st.integers(0, 7))
     def pull_hit(self, injection, act, at, pick):
-        """A pull that may be crashed or hit by faults; ``act``: the person unsubscribes (or the provider cleans)
-        at the ``at``-th checkpoint, while the pull reads (lists change while they are paged)."""
+        """A pull that may be crashed or hit by faults; ``act``: the person unsubscribes (or the provider cleans or
+        archives) at the ``at``-th checkpoint, while the pull reads (lists change while they are paged)."""
         self._pull(injection, act, at, pick)
 
     @rule()
@@ -205,12 +215,31 @@ class ModelMachine(RuleBasedStateMachine):
         self._push(Injection(), True)
         self._pull(Injection())
 
-    def _push(self, injection: Injection, force: bool) -> None:
+    @rule(change=st.sampled_from(["consent_withdrawn", "opted_out"]))
+    def push_while_crm_changes(self, change):
+        """A push without --force while a CRM user withdraws every contact's consent (or opts them all out)
+        between the push's planning pass and its writes."""
+        def bulk_edit() -> None:
+            for contact in self.contact_ids:
+                if change == "opted_out":
+                    self.crm.edit(contact, email_opt_out=True)
+                    self.model.user_opt_out[contact] = True
+                else:
+                    self.crm.edit(contact, email_opt_in=False)
+        self._push(Injection(), False, bulk_edit)
+
+    def _push(self, injection: Injection, force: bool, during=None) -> None:
         self._next()
-        outcome = runs.push(self.settings, self.provider, injection, force)
+        members = self.provider.spotler_status_by_id if self.provider_name == "spotler" else self.provider.statuses
+        before = members()
+        outcome = runs.push(self.settings, self.provider, injection, force, during)
         self._count_run("push", injection, outcome)
         problems = self._liveness("push", injection, outcome)
-        self._step("push" if outcome.completed else "run", problems)
+        passed = []
+        if outcome.completed and not force:
+            passed = threshold_kept(before, members(), self.settings.audiences["newsletter"].safety_threshold,
+                                    self.provider_name == "mailchimp")
+        self._step("push" if outcome.completed else "run", problems, threshold=passed)
 
     def _pull(self, injection: Injection, act: str | None = None, at: int = 0, pick: int = 0) -> None:
         started = self._next()
@@ -241,7 +270,13 @@ class ModelMachine(RuleBasedStateMachine):
         return self.stamp
 
     def _provider_act(self, act: str, pick: int) -> None:
-        handles = self.provider.handles()
+        """``unsubscribe`` and Mailchimp's ``clean`` act on a subscribed member; ``archive`` (Mailchimp's UI) and
+        Spotler's ``clean`` (the person opts out of everything) on any member."""
+        handles = self.provider.handles(subscribed=act == "unsubscribe" or (act, self.provider_name) == (
+            "clean", "mailchimp"))
+        if act == "archive":
+            rows = self.crm.rows()
+            handles = {a: h for a, h in handles.items() if not self.model.unimported(rows, a)}
         if not handles:
             return
         address = sorted(handles)[pick % len(handles)]
@@ -310,27 +345,32 @@ class ModelMachine(RuleBasedStateMachine):
         return [f"(L) a {kind} with at most a few retried faults failed: {type(outcome.error).__name__}: "
                 f"{outcome.error}"]
 
-    def _step(self, kind: str, problems: list[str] | None = None, pull_started: int | None = None) -> None:
+    def _step(self, kind: str, problems: list[str] | None = None, pull_started: int | None = None,
+              threshold: list[str] | None = None) -> None:
         self.stats["steps"] += 1
-        self._check(kind, problems or [], pull_started)
+        self._check(kind, problems or [], pull_started, threshold or [])
 
-    def _check(self, kind: str = "", problems: list[str] | None = None, pull_started: int | None = None) -> None:
+    def _check(self, kind: str = "", problems: list[str] | None = None, pull_started: int | None = None,
+               threshold: list[str] | None = None) -> None:
         model, rows, history = self.model, self.crm.rows(), self.crm.history()
         statuses = self.provider.statuses()
         by_id = self.provider.spotler_status_by_id()
         for contact_id, row in rows.items():
             model.note_contact(contact_id, row.email, row.opt_in)
-        found = list(problems or [])
-        found += never_resubscribed(model, by_id if self.provider_name == "spotler" else statuses)
-        found += consent_never_invented(model, statuses)
-        found += flags_justified(model, rows)
-        found += no_duplicate_events(model, history)
+        checks = [(RunFailed, list(problems or [])),
+                  (Resubscribed, never_resubscribed(model, by_id if self.provider_name == "spotler" else statuses)),
+                  (ConsentInvented, consent_never_invented(model, statuses)),
+                  (FlagInvented, flags_justified(model, rows)),
+                  (EventNotExactlyOnce, no_duplicate_events(model, history)),
+                  (ThresholdPassed, list(threshold or []))]
         if kind == "push":
-            found += opt_outs_unsubscribed(rows, statuses, by_id)
+            checks.append((OptOutNotHonoured, opt_outs_unsubscribed(rows, statuses, by_id)))
         if kind == "pull":
-            found += unsubscribes_imported(model, rows, pull_started)
-            found += events_imported(model, rows, history, pull_started)
-        assert not found, "\n".join(found)
+            checks.append((UnsubscribeNotImported, unsubscribes_imported(model, rows, pull_started)))
+            checks.append((EventNotExactlyOnce, events_imported(model, rows, history, pull_started)))
+        for violation, found in checks:
+            if found:
+                raise violation("\n".join(found))
 
 
 def machine_for(provider: str) -> type[ModelMachine]:

@@ -10,7 +10,9 @@ the provider hold; each returns violations as text, naming the invariant:
 (d) every engagement event is in the CRM history exactly once: never twice, and after a completed pull not lost;
 (e) consent is never invented: a subscribed address was held by a contact with e-mail consent;
 (f) no invented opt-outs or invalid flags: an opt-out crm-sync sets comes from the person's unsubscribe, an
-    invalid flag from a hard bounce (or cleaning) of the address the contact has now.
+    invalid flag from a hard bounce (or cleaning) of the address the contact has now;
+(g) a push without --force never unsubscribes or archives more than ``safety_threshold`` of the audience,
+    whatever the CRM does while it runs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,42 @@ from datetime import datetime
 
 from tests.model.crm import HistoryRow, Row
 from tests.model.provider import GONE, SUBSCRIBED
+
+class Violation(AssertionError):
+    """An invariant does not hold; each invariant has its own class, so hypothesis reports each separately."""
+
+
+class Resubscribed(Violation):
+    """(a)"""
+
+
+class OptOutNotHonoured(Violation):
+    """(b)"""
+
+
+class UnsubscribeNotImported(Violation):
+    """(c)"""
+
+
+class EventNotExactlyOnce(Violation):
+    """(d)"""
+
+
+class ConsentInvented(Violation):
+    """(e)"""
+
+
+class FlagInvented(Violation):
+    """(f)"""
+
+
+class ThresholdPassed(Violation):
+    """(g)"""
+
+
+class RunFailed(Violation):
+    """(L): a run with no injected crash or flood of faults failed."""
+
 
 PLACED_ACTIONS = ("open", "click", "bounce")  # events checked for loss (sent, unsubscribe: see (c) and dups)
 
@@ -79,6 +117,12 @@ class Model:
 
     def holders(self, rows: dict[int, Row], address: str) -> set[int]:
         return {c for c, row in rows.items() if norm(row.email) == address and not row.deleted}
+
+    def unimported(self, rows: dict[int, Row], address: str) -> bool:
+        """Whether a person's unsubscribe of ``address`` is not in the CRM yet (archiving the member in Mailchimp
+        would then hide it from every listing: the model does not ask the impossible)."""
+        return any(not any(rows[c].opt_out for c in (u.holders | self.holders(rows, address)) if c in rows)
+                   for u in self.pending if u.address == address)
 
 
 # -- checks after every step -----------------------------------------------------------------------------------
@@ -142,6 +186,17 @@ def opt_outs_unsubscribed(rows: dict[int, Row], statuses: dict[str, str], by_id:
             found.append(f"(b) contact {contact_id} opted out in the CRM, but its Spotler contact is still "
                          "subscribed after a completed push")
     return found
+
+
+def threshold_kept(before: dict[str, str], after: dict[str, str], threshold: float, moves_vanish: bool) -> list[str]:
+    """(g), for a completed push without --force, over member identities (Mailchimp: addresses, where an
+    address that is gone was moved by an e-mail change; Spotler: externalIds, where gone means anonymised)."""
+    subscribed = [who for who, status in before.items() if status == SUBSCRIBED]
+    left = [who for who in subscribed if after.get(who) != SUBSCRIBED and (who in after or not moves_vanish)]
+    if len(left) > threshold * max(len(subscribed), 1):
+        return [f"(g) a push without --force took {len(left)} of {len(subscribed)} subscribed members out "
+                f"({sorted(left)}), more than the safety threshold of {threshold:.0%}"]
+    return []
 
 
 def unsubscribes_imported(model: Model, rows: dict[int, Row], pull_started: int) -> list[str]:

@@ -62,12 +62,14 @@ class ProviderSide:
         return {external_id: SUBSCRIBED if _spotler_subscribed(contact) else "unsubscribed"
                 for external_id, contact in self.sandbox.contacts().items()}
 
-    def handles(self) -> dict[str, str]:
-        """What acts on each subscribed address are addressed by: the address (Mailchimp) or externalId."""
+    def handles(self, subscribed: bool = True) -> dict[str, str]:
+        """What acts on each subscribed address (or every one) are addressed by: the address (Mailchimp) or
+        externalId."""
         if self.provider == "mailchimp":
-            return {address: address for address, status in self.statuses().items() if status == SUBSCRIBED}
+            return {address: address for address, status in self.statuses().items()
+                    if status == SUBSCRIBED or (not subscribed and status != "archived")}
         return {(c.get("properties") or {}).get("email", "").lower(): external_id
-                for external_id, c in self.sandbox.contacts().items() if _spotler_subscribed(c)}
+                for external_id, c in self.sandbox.contacts().items() if _spotler_subscribed(c) or not subscribed}
 
     # -- acts of the person or the provider ----------------------------------------------------------------------
 

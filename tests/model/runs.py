@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sync.connectors.crm_sql import SqlCrm
 from sync.jobs import pull_audience, push_audience
 from sync.push import SafetyStop
 from sync.settings import Settings
@@ -61,33 +62,40 @@ class Outcome:
 def model_settings(provider: ProviderSide, crm_url: str, state_url: str, leave_policy: str,
                    page_size: int) -> Settings:
     """Settings for a small run: batches of two, one request in flight (deterministic), short retries,
-    small pages (so paging over a list that changes is exercised), one CRM history entry per event."""
+    small pages (so paging over a list that changes is exercised), the CRM read two contacts at a time,
+    one CRM history entry per event."""
     common = {"concurrency": 1, "batch_size": 2, "retry_seconds": 0.3, "retry_initial_wait": 0.01}
     audience = {"leave_policy": leave_policy, "history": "event"}
+    crm = {"url": crm_url, "chunk_size": 2}  # read in chunks, as a big CRM is: edits made meanwhile are seen
     sandbox = provider.sandbox
     if provider.provider == "spotler":
         return Settings(
-            crm={"url": crm_url}, state={"url": state_url}, mapping_file=REPO / "config" / "mapping.yaml",
+            crm=crm, state={"url": state_url}, mapping_file=REPO / "config" / "mapping.yaml",
             spotler={**common, "consumer_key": sandbox.consumer_key, "consumer_secret": sandbox.consumer_secret,
                      "base_url": sandbox.base_url, "requests_per_second": 0, "feed_lag_seconds": 1,
                      "page_size": page_size},
             audiences={"newsletter": {**audience, "provider": "spotler", "permission_bits": [1]}})
     return Settings(
-        crm={"url": crm_url}, state={"url": state_url}, mapping_file=REPO / "config" / "mapping.yaml",
+        crm=crm, state={"url": state_url}, mapping_file=REPO / "config" / "mapping.yaml",
         mailchimp={**common, "api_key": sandbox.api_key, "base_url": sandbox.base_url,
                    "report_page_size": page_size},
         audiences={"newsletter": {**audience, "audience_id": provider.list_id}})
 
 
-def push(settings: Settings, provider: ProviderSide, injection: Injection, force: bool) -> Outcome:
-    """One push; ``completed`` when it returned (a SafetyStop is not a completed push)."""
+def push(settings: Settings, provider: ProviderSide, injection: Injection, force: bool,
+         during: Callable[[], None] | None = None) -> Outcome:
+    """One push; ``completed`` when it returned (a SafetyStop is not a completed push). ``during`` is called
+    once, when the push starts reading the CRM a second time (the CRM changing between planning and writing)."""
     _arm_faults(provider, injection)
     try:
         if injection.mode == "crash" and PUSH_HAS_CHECKPOINT:
             push_audience(settings, "newsletter", force=force,
                           checkpoint=crash_at(injection.point, injection.occurrence))
         elif injection.mode == "crash":
-            with _crash_before_recording(injection.occurrence):
+            with _before_recording(injection.occurrence, _raise_crash):
+                push_audience(settings, "newsletter", force=force)
+        elif during is not None:
+            with _between_passes(during):
                 push_audience(settings, "newsletter", force=force)
         else:
             push_audience(settings, "newsletter", force=force)
@@ -136,12 +144,14 @@ def crash_at(point: str, occurrence: int) -> Callable[[str], None]:
     return checkpoint
 
 
-class _crash_before_recording:  # noqa: N801 (a context manager used like a function)
-    """Until the push takes a checkpoint: raise the ``occurrence``-th time outcomes are about to be saved,
-    i.e. after the provider confirmed a batch and before crm-sync wrote that down (a kill at that moment)."""
+class _before_recording:  # noqa: N801 (a context manager used like a function)
+    """Call ``act`` the ``occurrence``-th time outcomes are about to be saved: after the provider confirmed a
+    batch and before crm-sync wrote that down (``_raise_crash``: a kill at that moment). Until the push takes
+    a checkpoint of its own, this is the one seam to reach that moment in-process."""
 
-    def __init__(self, occurrence: int):
+    def __init__(self, occurrence: int, act: Callable[[], None]):
         self.occurrence = occurrence
+        self.act = act
 
     def __enter__(self) -> None:
         original = self.original = StateStore.save_member_outcomes
@@ -150,12 +160,38 @@ class _crash_before_recording:  # noqa: N801 (a context manager used like a func
         def save(store, audience, outcomes):
             passed["count"] += 1
             if passed["count"] == self.occurrence:
-                raise Crash(f"crash before recording batch #{self.occurrence}")
+                self.act()
             return original(store, audience, outcomes)
         StateStore.save_member_outcomes = save
 
     def __exit__(self, *exc_info: object) -> None:
         StateStore.save_member_outcomes = self.original
+
+
+class _between_passes:  # noqa: N801
+    """Call ``act`` when the push starts its second read of the CRM: its writing pass (a CRM user at work while
+    the push runs). A push that reads the CRM once never calls it."""
+
+    def __init__(self, act: Callable[[], None]):
+        self.act = act
+
+    def __enter__(self) -> None:
+        original = self.original = SqlCrm.iter_contacts
+        reads = {"count": 0}
+
+        def iter_contacts(crm, *args, **kwargs):
+            reads["count"] += 1
+            if reads["count"] == 2:
+                self.act()
+            return original(crm, *args, **kwargs)
+        SqlCrm.iter_contacts = iter_contacts
+
+    def __exit__(self, *exc_info: object) -> None:
+        SqlCrm.iter_contacts = self.original
+
+
+def _raise_crash() -> None:
+    raise Crash("crash before recording a confirmed batch")
 
 
 def _arm_faults(provider: ProviderSide, injection: Injection) -> None:
