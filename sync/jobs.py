@@ -21,7 +21,9 @@ from sync.mapping.load import load_mapping
 from sync.mapping.spotler import build_properties, plan_properties
 from sync.pull import Checkpoint, EventImporter, Puller, PullReport, pull_window_start
 from sync.pull_spotler import SpotlerPuller
-from sync.push import PushExecutor, PushReport, check_threshold, summarise
+from sync.push import Checkpoint as PushCheckpoint
+from sync.push import LeaveLimit, PushExecutor, PushReport, check_threshold, summarise
+from sync.push_intents import resolve_unsettled
 from sync.settings import AudienceSettings, Settings
 from sync.state.store import StateStore, open_state
 
@@ -86,14 +88,20 @@ def plan_audience(settings: Settings, name: str, sample_limit: int = 20) -> Plan
 
 
 def push_audience(settings: Settings, name: str, force: bool = False,
-                  on_progress: Callable[[int, int], None] | None = None) -> PushReport:
-    """Push one audience: plan, check the threshold, create merge fields, write, record every outcome."""
+                  on_progress: Callable[[int, int], None] | None = None,
+                  checkpoint: PushCheckpoint | None = None) -> PushReport:
+    """Push one audience: settle writes an earlier push left unanswered, plan, check the threshold, create
+    merge fields, write (stopping at the threshold), record every outcome. ``checkpoint`` is for tests."""
     with prepared(settings, name) as ready:
         run_id = ready.store.start_run("push", name)
         try:
+            held_back = resolve_unsettled(name, ready.provider, ready.store)
+            if isinstance(ready.provider, SpotlerAudience):  # counted from the state store: count the resolved too
+                ready.member_count = ready.store.active_member_count(name)
             total = ready.crm.count_contacts()
             summary = summarise(ready.job, ready.crm, ready.store, ready.field_plan, sample_limit=-1)
-            check_threshold(summary, ready.member_count, ready.job.settings.safety_threshold, force)
+            threshold = ready.job.settings.safety_threshold
+            check_threshold(summary, ready.member_count, threshold, force)
             for provider_field in ready.field_plan.to_create:
                 ready.provider.create_merge_field(provider_field)
                 log.info("created merge field %s (%s)", provider_field.tag, provider_field.type)
@@ -101,7 +109,9 @@ def push_audience(settings: Settings, name: str, force: bool = False,
                 owner_segment = ready.provider.tag_segment(ready.job.settings.ownership_tag) \
                     if summary.actions["create"] and isinstance(ready.provider, MailchimpAudience) else None
                 executor = PushExecutor(ready.job, ready.provider, ready.store, ready.provider.batch_size,
-                                        ready.provider.concurrency, owner_segment)
+                                        ready.provider.concurrency, owner_segment, checkpoint=checkpoint,
+                                        leave_limit=None if force else LeaveLimit(name, ready.member_count, threshold),
+                                        held_back=frozenset(held_back))
                 report = executor.run(stream_plans(ready.job, ready.crm, ready.store),
                                       (lambda done: on_progress(done, total)) if on_progress else None)
             else:  # the first pass found nothing to send or record: no second pass

@@ -2,7 +2,11 @@
 
 Two passes over the CRM, one code path: the first only counts (that is `crm-sync plan`, and the
 threshold check), the second plans again and writes. Writes go out in batches of up to 500 members
-with several requests in flight; every member's outcome lands in the state store.
+with several requests in flight. Before a request goes out its members' intents are stored; each batch's
+answer is recorded as soon as it arrives, settling those intents in the same transaction
+(sync/push_intents.py resolves the ones a dead or failed push left). The writing pass counts the
+unsubscribes and archives it sends and stops at the safety threshold, whatever the CRM did since the
+first pass.
 """
 
 from __future__ import annotations
@@ -15,13 +19,17 @@ from datetime import UTC, datetime
 
 from sync.audience_plan import AudienceJob, PlanSummary, records_reason, stream_plans
 from sync.connectors.provider import MemberRef, MemberResult, MemberWrite, ProviderAudience
-from sync.errors import CrmSyncError, ProviderRejected
+from sync.errors import EXIT_RUN_FAILED, CrmSyncError, ProviderRejected
 from sync.mapping.fields import FieldPlan
-from sync.plan import Action, MemberPlan
+from sync.plan import LEAVES, Action, MemberPlan
+from sync.push_intents import intent_for
 from sync.state.members import MemberOutcome, MemberStateRow
 from sync.state.store import StateStore
 
 log = logging.getLogger(__name__)
+
+Checkpoint = Callable[[str], None]  # called with "intent_recorded", "batch_answered", "outcome_recorded"
+UNCONFIRMED = "write_unconfirmed"  # sent, but no answer: the next push looks the member up first
 
 BATCHED = {Action.CREATE: "upsert", Action.UPDATE: "upsert", Action.REOPTIN: "upsert",
            Action.UNSUBSCRIBE: "unsubscribe"}
@@ -29,6 +37,37 @@ BATCHED = {Action.CREATE: "upsert", Action.UPDATE: "upsert", Action.REOPTIN: "up
 
 class SafetyStop(CrmSyncError):
     """The push would unsubscribe or archive more members than the audience's threshold allows."""
+
+
+class PushIncomplete(CrmSyncError):
+    """A batch failed for good (retries given up, server errors): what finished is recorded, the rest is
+    looked up at the provider by the next push. The exit code is the cause's."""
+
+    def __init__(self, message: str, cause: BaseException):
+        super().__init__(message)
+        self.exit_code = getattr(cause, "exit_code", EXIT_RUN_FAILED)
+
+
+@dataclass(frozen=True)
+class LeaveLimit:
+    """The audience's safety threshold: how many unsubscribes and archives one push may send."""
+
+    audience: str
+    member_count: int
+    threshold: float
+
+    def allows(self, leaving: int) -> bool:
+        return leaving <= self.threshold * max(self.member_count, 1)
+
+    def stop(self, sent: int) -> SafetyStop:
+        """The error for a writing pass that reached the limit after ``sent`` unsubscribes and archives."""
+        return SafetyStop(
+            f"audience {self.audience}: the CRM changed while this push ran and it would now unsubscribe or "
+            f"archive more of the {self.member_count} members than the safety threshold of {self.threshold:.0%}. "
+            f"The push stopped after {sent} unsubscribes and archives; the writes made are recorded. Review it "
+            f"with `crm-sync plan --audience {self.audience}`, then run `crm-sync push --audience "
+            f"{self.audience} --force` if it is right."
+        )
 
 
 @dataclass
@@ -77,38 +116,65 @@ class PushExecutor:
     """The second pass: sends the plan's writes in batches, several in flight, and records outcomes."""
 
     def __init__(self, job: AudienceJob, provider: ProviderAudience, store: StateStore, batch_size: int,
-                 concurrency: int, owner_segment: int | None):
+                 concurrency: int, owner_segment: int | None, *, checkpoint: Checkpoint | None = None,
+                 leave_limit: LeaveLimit | None = None, held_back: frozenset[str] = frozenset()):
+        """``leave_limit`` None sends every leave (``--force``); ``held_back`` are contacts whose earlier
+        write could not be looked up: nothing is written for them this run."""
         self.job = job
         self.provider = provider
         self.store = store
         self.batch_size = batch_size
         self.concurrency = concurrency
         self.owner_segment = owner_segment
+        self.checkpoint: Checkpoint = checkpoint or (lambda point: None)
+        self.leave_limit = leave_limit
+        self.held_back = held_back
         self.report = PushReport(job.name, PlanSummary(job.name, sample_limit=-1))
         self._pending: dict[str, list[tuple[MemberPlan, MemberStateRow | None]]] = {"upsert": [], "unsubscribe": []}
         self._quiet: list[MemberOutcome] = []
         self._to_tag: list[str] = []
+        self._in_flight: set[Future] = set()
+        self._leaves_routed = 0  # unsubscribes and archives sent or batched to send
+        self._stopped: CrmSyncError | None = None  # why no more requests go out
 
     def run(self, plans: Iterable[tuple[MemberPlan, MemberStateRow | None]],
             on_progress: Callable[[int], None] | None = None) -> PushReport:
+        """Carry the plans out; raises SafetyStop or PushIncomplete after recording every answer received."""
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="push") as pool:
             self._pool = pool
-            self._in_flight: set[Future] = set()
-            for count, (plan, state) in enumerate(plans, start=1):
-                self.report.summary.add(plan, state)
-                self._route(plan, state)
-                if on_progress and count % 500 == 0:
-                    on_progress(count)
-            for kind in self._pending:
-                self._flush(kind)
+            self._send_all(plans, on_progress)
             self._drain(until=0)
             self._tag(final=True)
         self._save(self._quiet, force=True)
         self.report.requests = self.provider.requests_made
         self.report.write_requests = self.provider.write_requests_made
+        if self._stopped is not None:
+            raise self._stopped
         return self.report
 
+    def _send_all(self, plans: Iterable[tuple[MemberPlan, MemberStateRow | None]],
+                  on_progress: Callable[[int], None] | None) -> None:
+        for count, (plan, state) in enumerate(plans, start=1):
+            self.report.summary.add(plan, state)
+            self._route(plan, state)
+            self._record_answered()
+            if self._stopped is not None:
+                return  # batches not sent yet are dropped; the next push plans them again
+            if on_progress and count % 500 == 0:
+                on_progress(count)
+        for kind in self._pending:
+            self._flush(kind)
+
     def _route(self, plan: MemberPlan, state: MemberStateRow | None) -> None:
+        if plan.contact_id in self.held_back and plan.action not in (Action.SKIP, Action.MERGED, Action.UNCHANGED):
+            log.info("contact %s: %s held back: its earlier write is still unknown", plan.contact_id, plan.action)
+            return
+        if plan.action in LEAVES:
+            if self.leave_limit is not None and not self.leave_limit.allows(self._leaves_routed + 1):
+                # Over the threshold: the leaves not sent yet stay unsent too (an unsubscribe is for good).
+                self._stopped = self.leave_limit.stop(self._leaves_routed - len(self._pending["unsubscribe"]))
+                return
+            self._leaves_routed += 1
         kind = BATCHED.get(plan.action)
         if kind:
             self._pending[kind].append((plan, state))
@@ -135,30 +201,59 @@ class PushExecutor:
     def _submit(self, batch: list[tuple[MemberPlan, MemberStateRow | None]],
                 send: Callable[[], list[MemberResult]]) -> None:
         self._drain(until=self.concurrency - 1)
+        if self._stopped is not None:
+            return
+        self.store.record_intents(self.job.name, [intent_for(plan) for plan, _ in batch])
+        self.checkpoint("intent_recorded")
         future = self._pool.submit(send)
         future.batch = batch  # type: ignore[attr-defined]
         self._in_flight.add(future)
 
     def _drain(self, until: int) -> None:
+        """Wait until at most ``until`` requests are in flight, recording each answer as it comes."""
         while len(self._in_flight) > until:
             done, self._in_flight = wait(self._in_flight, return_when=FIRST_COMPLETED)
             for future in done:
-                batch = future.batch  # type: ignore[attr-defined]
-                try:
-                    results = future.result()
-                except ProviderRejected as error:  # the whole request refused: each of its members says why
-                    results = [MemberResult(plan.email, False, reason_code="provider_rejected", error=str(error),
-                                            contact_id=plan.contact_id) for plan, _ in batch]
-                self._record(batch, results)
+                self._answered(future)
 
-    def _record(self, batch: list[tuple[MemberPlan, MemberStateRow | None]], results: list[MemberResult]) -> None:
+    def _record_answered(self) -> None:
+        """Record the batches that have been answered, without waiting for the others."""
+        done = {future for future in self._in_flight if future.done()}
+        self._in_flight -= done
+        for future in done:
+            self._answered(future)
+
+    def _answered(self, future: Future) -> None:
+        batch = future.batch  # type: ignore[attr-defined]
+        settled = True
+        try:
+            results = future.result()
+        except ProviderRejected as error:  # the whole request refused: each of its members says why
+            results = [MemberResult(plan.email, False, reason_code="provider_rejected", error=str(error),
+                                    contact_id=plan.contact_id) for plan, _ in batch]
+        except Exception as error:  # noqa: BLE001 (no answer: whether it was applied is unknown)
+            settled = False
+            results = [MemberResult(plan.email, False, reason_code=UNCONFIRMED, error=f"no answer: {error}",
+                                    contact_id=plan.contact_id) for plan, _ in batch]
+            if not isinstance(self._stopped, PushIncomplete):
+                self._stopped = PushIncomplete(
+                    f"audience {self.job.name}: a batch of {len(batch)} writes got no answer ({error}). Every "
+                    "answered batch is recorded; the next push looks the unanswered members up at the provider "
+                    "before deciding anything about them.", error)
+        self.checkpoint("batch_answered")
+        self._record(batch, results, settled)
+        self.checkpoint("outcome_recorded")
+
+    def _record(self, batch: list[tuple[MemberPlan, MemberStateRow | None]], results: list[MemberResult],
+                settled: bool) -> None:
+        """Save the batch's outcomes; an answered batch's intents are settled in the same transaction."""
         now = datetime.now(UTC)
         by_contact = {result.contact_id: result for result in results}
         outcomes = []
         for plan, state in batch:
             result = by_contact.get(plan.contact_id)
             outcomes.append(self._outcome(plan, state, result, now))
-        self.store.save_member_outcomes(self.job.name, outcomes)
+        self.store.record_answers(self.job.name, outcomes, [plan.contact_id for plan, _ in batch] if settled else [])
         self._tag(final=False)
 
     def _outcome(self, plan: MemberPlan, state: MemberStateRow | None, result: MemberResult | None,

@@ -23,6 +23,7 @@ from sync.retry import retrying
 from sync.settings import MailchimpSettings
 
 MERGE_FIELD_PAGE = 1000  # the API's maximum; its default of 10 silently hides fields
+LOOKUP_FIELDS = ["id", "email_address", "status"]
 
 
 def subscriber_hash(email: str) -> str:
@@ -138,6 +139,24 @@ class MailchimpAudience:
                 return MemberResult(email, False, reason_code=reason_code(error.title, error.detail),
                                     error=error.detail, contact_id=member.contact_id)
         return MemberResult(email, True, subscriber_hash(email), status="archived", contact_id=member.contact_id)
+
+    def lookup(self, members: Sequence[MemberRef]) -> list[MemberResult]:
+        """Each member's live id, address and status, read by subscriber hash (one GET each); see ProviderAudience."""
+        return [self._lookup_one(member) for member in members]
+
+    def _lookup_one(self, member: MemberRef) -> MemberResult:
+        try:
+            body = self._call(self._client.lists.get_list_member, self.list_id, subscriber_hash(member.email),
+                              fields=LOOKUP_FIELDS)
+        except ProviderRejected as error:
+            if error.status == 404:
+                return MemberResult(member.email, False, reason_code="not_found", error=error.detail,
+                                    contact_id=member.contact_id)
+            return MemberResult(member.email, False, reason_code=reason_code(error.title, error.detail),
+                                error=error.detail, contact_id=member.contact_id)
+        return MemberResult(body.get("email_address") or member.email, True,
+                            body.get("id") or subscriber_hash(member.email), body.get("status"),
+                            contact_id=member.contact_id)
 
     def tag_segment(self, name: str) -> int:
         """The id of the static segment (tag) called ``name``, created if missing."""

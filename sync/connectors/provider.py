@@ -62,3 +62,12 @@ class ProviderAudience(Protocol):
     def change_email(self, previous_email: str, member: MemberWrite) -> MemberResult: ...
 
     def archive(self, member: MemberRef) -> MemberResult: ...
+
+    def lookup(self, members: Sequence[MemberRef]) -> list[MemberResult]:
+        """Each member's live state at the provider, one result per ref, in order, ``contact_id`` filled.
+
+        A member found is ``ok`` with its ``provider_id``, live address (``email``) and ``status`` (an
+        archived Mailchimp member is ``archived``); one the provider does not have is ``ok=False`` with
+        ``reason_code="not_found"``. Reads only: nothing at the provider changes.
+        """
+        ...

@@ -114,6 +114,25 @@ class SpotlerAudience:
                                     contact_id=member.contact_id)
         return MemberResult(member.email, True, member.contact_id, "archived", contact_id=member.contact_id)
 
+    def lookup(self, members: Sequence[MemberRef]) -> list[MemberResult]:
+        """Each contact's live address and consent status, read by externalId (one GET each); see ProviderAudience.
+
+        The status is derived from the audience's permission bits and the e-mail channel, as for a contact
+        Mail+ already knew on insert.
+        """
+        results = []
+        for member in members:
+            contact = self.contact(member.contact_id)
+            if contact is None:
+                results.append(MemberResult(member.email, False, reason_code="not_found",
+                                            error="Mail+ has no contact with this externalId",
+                                            contact_id=member.contact_id))
+                continue
+            email = (contact.get("properties") or {}).get("email") or member.email
+            results.append(MemberResult(email, True, member.contact_id, permission_status(contact, self.bits),
+                                        contact_id=member.contact_id))
+        return results
+
     def contact(self, contact_id: str) -> dict[str, Any] | None:
         """One contact as Mail+ holds it, or None."""
         try:

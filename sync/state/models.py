@@ -77,6 +77,26 @@ class MemberState(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class PushIntent(Base):
+    """A write the push is about to send for one contact; deleted when its answer is recorded.
+
+    A row still here on the next push means the answer never arrived or was never recorded: the push
+    first looks the member up at the provider and records what it finds.
+    """
+
+    __tablename__ = "push_intents"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    audience: Mapped[str] = mapped_column(String(AUDIENCE_LENGTH), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    action: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
+    previous_email: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    payload_hash: Mapped[str | None] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class Cursor(Base):
     """An incremental-read position: the last value read and the keys already seen at exactly that value."""
 

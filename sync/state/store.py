@@ -16,9 +16,10 @@ from sqlalchemy.engine import URL
 
 from sync.dburl import display_url
 from sync.errors import ConfigError
-from sync.state import cursors, ledger, lock, members, runs
+from sync.state import cursors, intents, ledger, lock, members, runs
 from sync.state.cursors import CursorRow
 from sync.state.engine import make_engine, translate_errors
+from sync.state.intents import IntentRow
 from sync.state.ledger import LedgerEvent, LedgerRow
 from sync.state.lock import Lock, LockHolder
 from sync.state.members import MemberOutcome, MemberStateRow
@@ -73,6 +74,16 @@ class StateTransaction:
         """Upsert one member-state row per outcome (see ``MemberOutcome``); returns how many were written."""
         with translate_errors(self._url, "writing member state"):
             return members.save_member_outcomes(self._conn, audience, outcomes, self._clock())
+
+    def record_intents(self, audience: str, rows: Iterable[IntentRow]) -> None:
+        """Store the writes about to be sent (replacing older intents of the same contacts)."""
+        with translate_errors(self._url, "writing push intents"):
+            intents.record_intents(self._conn, audience, rows, self._clock())
+
+    def settle_intents(self, audience: str, contact_ids: Iterable[str]) -> None:
+        """Forget the intents of these contacts: their answers are recorded in this transaction."""
+        with translate_errors(self._url, "settling push intents"):
+            intents.settle_intents(self._conn, audience, contact_ids)
 
 
 class StateStore:
@@ -157,6 +168,22 @@ class StateStore:
             with self.transaction() as tx:
                 written += tx.save_member_outcomes(audience, chunk)
         return written
+
+    def record_intents(self, audience: str, rows: Iterable[IntentRow]) -> None:
+        """Store the writes about to be sent, in one transaction, before their request goes out."""
+        with self.transaction() as tx:
+            tx.record_intents(audience, rows)
+
+    def unsettled_intents(self, audience: str) -> list[IntentRow]:
+        """Intents of ``audience`` whose answer was never recorded (the push that sent them died or failed)."""
+        with translate_errors(self.url, "reading push intents"), self._engine.connect() as conn:
+            return intents.unsettled_intents(conn, audience)
+
+    def record_answers(self, audience: str, outcomes: Iterable[MemberOutcome], settled: Iterable[str]) -> None:
+        """Save outcomes and forget the intents of ``settled`` contacts, all in one transaction."""
+        with self.transaction() as tx:
+            tx.save_member_outcomes(audience, outcomes)
+            tx.settle_intents(audience, settled)
 
     def active_member_count(self, audience: str) -> int:
         """Members of ``audience`` that still receive mail, per the state store (for providers without a count)."""

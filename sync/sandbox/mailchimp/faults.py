@@ -1,7 +1,8 @@
 """Scripted misbehaviour for tests: the next N matching requests fail, throttle or answer slowly.
 
-A faulted request never reaches the handlers, so it changes no state. Faults are consumed in the order they
-were added; each matches on an optional method and a substring of the path (after ``/3.0``).
+A faulted request never reaches the handlers, so it changes no state (except ``hold_answer_next``, which
+delays the answer of a request that was carried out). Faults are consumed in the order they
+were added; each matches on an optional method and a substring of the path (after ``/3.0``) or the whole path.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ BLOCKED_PAGE = "<html><head><title>Request Blocked</title></head><body><h1>Reque
 
 @dataclass(slots=True)
 class Fault:
-    """One scripted behaviour. ``status`` None means "answer normally, after ``delay`` seconds"."""
+    """One scripted behaviour. ``status`` None means "answer normally, after ``delay`` seconds"; then
+    ``answer_delay`` holds the answer that long after the request took effect (a slow way back)."""
 
     remaining: int
     status: int | None
@@ -26,10 +28,12 @@ class Fault:
     delay: float
     method: str | None
     path_contains: str | None
+    answer_delay: float = 0.0
+    path_is: str | None = None  # the whole path, for one route among its sub-routes (``/lists/{id}``)
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (
-            self.path_contains is None or self.path_contains in path)
+            self.path_contains is None or self.path_contains in path) and (self.path_is is None or self.path_is == path)
 
 
 class Faults:
@@ -40,7 +44,7 @@ class Faults:
         self._plan: list[Fault] = []
 
     def fail_next(self, n: int = 1, status: int = 503, *, body: str = "problem", method: str | None = None,
-                  path_contains: str | None = None, delay: float = 0.0) -> None:
+                  path_contains: str | None = None, delay: float = 0.0, path_is: str | None = None) -> None:
         """Answer the next ``n`` matching requests with ``status``.
 
         ``body``: ``problem`` (problem+json, like the API), ``empty`` (no body, no Content-Type: the SDK then
@@ -48,22 +52,28 @@ class Faults:
         """
         if body not in BODY_KINDS:
             raise ValueError(f"body must be one of {BODY_KINDS}; got {body!r}")
-        self._add(Fault(n, status, body, delay, method, path_contains))
+        self._add(Fault(n, status, body, delay, method, path_contains, path_is=path_is))
 
     def throttle_next(self, n: int = 1, *, with_body: bool = False, method: str | None = None,
-                      path_contains: str | None = None) -> None:
+                      path_contains: str | None = None, path_is: str | None = None) -> None:
         """A burst of ``n`` 429s: body-less by default, like Mailchimp under heavy load."""
         self.fail_next(n, 429, body="problem" if with_body else "empty", method=method,
-                       path_contains=path_contains)
+                       path_contains=path_contains, path_is=path_is)
 
     def drop_next(self, n: int = 1, *, method: str | None = None, path_contains: str | None = None) -> None:
         """Close the next ``n`` matching connections without answering (a dropped connection)."""
         self.fail_next(n, 599, body="drop", method=method, path_contains=path_contains)
 
     def slow_next(self, n: int = 1, seconds: float = 1.0, *, method: str | None = None,
-                  path_contains: str | None = None) -> None:
+                  path_contains: str | None = None, path_is: str | None = None) -> None:
         """Hold the next ``n`` matching requests for ``seconds`` before answering them normally."""
-        self._add(Fault(n, None, "problem", seconds, method, path_contains))
+        self._add(Fault(n, None, "problem", seconds, method, path_contains, path_is=path_is))
+
+    def hold_answer_next(self, n: int = 1, seconds: float = 1.0, *, method: str | None = None,
+                         path_contains: str | None = None, path_is: str | None = None) -> None:
+        """Carry out the next ``n`` matching requests at once, then hold their answers for ``seconds``: the
+        API applied the write, and a client killed or timed out meanwhile never learns it did."""
+        self._add(Fault(n, None, "problem", 0.0, method, path_contains, answer_delay=seconds, path_is=path_is))
 
     def clear(self) -> None:
         with self._lock:

@@ -162,6 +162,8 @@ class Handler(TrackedHandler):
             app.traffic.record(method, url.path, route, 500)
             self._send_problem(ApiProblem(500, "Internal Server Error", "The sandbox failed on this request."))
             return
+        if fault is not None and fault.answer_delay:
+            time.sleep(fault.answer_delay)  # carried out; the answer is slow on its way back
         app.traffic.record(method, url.path, route, reply.status)
         self._send_json(reply.status, payload)
 

@@ -1,6 +1,7 @@
 """Scripted failures (``sandbox.faults``): the Mailchimp sandbox's fault plan with Spotler-shaped answers.
 
-A faulted request never reaches the handlers, so it changes no state. Faults are used in the order added; each
+A faulted request never reaches the handlers, so it changes no state (except ``hold_answer_next``, which
+delays the answer of a request that was carried out). Faults are used in the order added; each
 matches an optional method and a substring of the path relative to the base URL (``/contact/list``).
 """
 
@@ -21,7 +22,7 @@ class Fault(mailchimp_faults.Fault):
 
 
 class Faults(mailchimp_faults.Faults):
-    """``fail_next``, ``drop_next`` and ``slow_next``; safe to change while requests are running."""
+    """``fail_next``, ``drop_next``, ``slow_next`` and ``hold_answer_next``; safe to change while requests are running."""
 
     def fail_next(self, count: int = 1, status: int = 503, method: str | None = None,  # type: ignore[override]
                   path_contains: str | None = None, body: str = "json", retry_after: int | None = None,
@@ -30,7 +31,7 @@ class Faults(mailchimp_faults.Faults):
         ``{"errorType", "message"}`` document), ``empty`` (no body) or ``html`` (a proxy's error page)."""
         if body not in BODY_KINDS:
             raise ValueError(f"body must be one of {BODY_KINDS}; got {body!r}")
-        self._add(Fault(count, status, body, delay, method, path_contains, retry_after))
+        self._add(Fault(count, status, body, delay, method, path_contains, retry_after=retry_after))
 
     def throttle_next(self, count: int = 1, *, with_body: bool = True, method: str | None = None,
                       path_contains: str | None = None, retry_after: int | None = None) -> None:
@@ -46,6 +47,11 @@ class Faults(mailchimp_faults.Faults):
                   path_contains: str | None = None) -> None:
         """Hold the next ``count`` matching requests for ``delay`` seconds, then answer them normally."""
         self._add(Fault(count, None, "json", delay, method, path_contains))
+
+    def hold_answer_next(self, count: int = 1, seconds: float = 1.0, *, method: str | None = None,
+                         path_contains: str | None = None) -> None:
+        """Carry out the next ``count`` matching requests at once, then hold their answers for ``seconds``."""
+        self._add(Fault(count, None, "json", 0.0, method, path_contains, answer_delay=seconds))
 
     def take(self, method: str, path: str) -> Fault | None:  # type: ignore[override]
         found = super().take(method, path)

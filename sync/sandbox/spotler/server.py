@@ -100,6 +100,8 @@ class Handler(TrackedHandler):
             app.traffic.internal_errors.append(traceback.format_exc())
             self._send_json(500, {"errorType": "BACKEND_EXCEPTION", "message": "The sandbox failed"})
             return
+        if fault is not None and fault.answer_delay:
+            time.sleep(fault.answer_delay)  # carried out; the answer is slow on its way back
         self._send_json(reply.status, reply.body)
 
     def _signed_urls(self, app: App, path: str, query: str) -> list[str]:
