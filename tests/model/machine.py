@@ -236,7 +236,7 @@ class ModelMachine(RuleBasedStateMachine):
         self._count_run("push", injection, outcome)
         problems = self._liveness("push", injection, outcome)
         passed = []
-        if outcome.completed and not force:
+        if not force:  # whether it completed, stopped at the threshold or crashed
             passed = threshold_kept(before, members(), self.settings.audiences["newsletter"].safety_threshold,
                                     self.provider_name == "mailchimp")
         self._step("push" if outcome.completed else "run", problems, threshold=passed)
