@@ -10,13 +10,14 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from tests.model import runs
+from tests.model import clock, runs
+from tests.model.clock import ProviderClock
 from tests.model.crm import SmallCrm
 from tests.model.model import (
     ConsentInvented,
@@ -30,6 +31,7 @@ from tests.model.model import (
     EventKey,
     Model,
     PersonUnsubscribe,
+    Pulled,
     Recorded,
     consent_never_invented,
     events_imported,
@@ -84,7 +86,7 @@ class ModelMachine(RuleBasedStateMachine):
         self.crm = SmallCrm(f"sqlite:///{self.folder / 'crm.db'}")
         self.model = Model(self.provider_name)
         self.seq = 0
-        self.stamp = datetime.now(UTC).replace(microsecond=0)
+        self.clock = ProviderClock(self.provider_name)
         self.campaigns: dict[str, dict[str, str]] = {}  # campaign -> recipients' address -> handle
         self.last_pull_start: datetime | None = None
         self.settings = None
@@ -243,7 +245,7 @@ class ModelMachine(RuleBasedStateMachine):
 
     def _pull(self, injection: Injection, act: str | None = None, at: int = 0, pick: int = 0) -> None:
         started = self._next()
-        self.last_pull_start = datetime.now(UTC).replace(microsecond=0)
+        self.last_pull_start = clock.now()
         passed = {"count": 0}
 
         def during(point: str) -> None:
@@ -253,7 +255,8 @@ class ModelMachine(RuleBasedStateMachine):
         outcome = runs.pull(self.settings, self.provider, injection, during)
         self._count_run("pull", injection, outcome)
         problems = self._liveness("pull", injection, outcome)
-        self._step("pull" if outcome.completed else "run", problems, pull_started=started)
+        self._step("pull" if outcome.completed else "run", problems,
+                   pulled=Pulled(started, self.clock.horizon(self.last_pull_start)))
 
     # -- helpers ----------------------------------------------------------------------------------------------------
 
@@ -263,11 +266,6 @@ class ModelMachine(RuleBasedStateMachine):
     def _next(self) -> int:
         self.seq += 1
         return self.seq
-
-    def _stamp(self) -> datetime:
-        """A distinct whole second per event, never before now: no two events share a key by accident."""
-        self.stamp = max(datetime.now(UTC).replace(microsecond=0), self.stamp + timedelta(seconds=1))
-        return self.stamp
 
     def _provider_act(self, act: str, pick: int) -> None:
         """``unsubscribe`` and Mailchimp's ``clean`` act on a subscribed member; ``archive`` (Mailchimp's UI) and
@@ -282,19 +280,24 @@ class ModelMachine(RuleBasedStateMachine):
         address = sorted(handles)[pick % len(handles)]
         handle = handles[address]
         if act == "unsubscribe" or (act == "clean" and self.provider_name == "spotler"):
-            getattr(self.provider, act)(handle)
-            self._person_unsubscribed(address, handle)
+            at = self.clock.stamp() if clock.MAILCHIMP_UNSUBSCRIBE_AT and act == "unsubscribe" else None
+            if at is not None and self.provider_name == "mailchimp":
+                self.provider.sandbox.unsubscribe(self.provider.list_id, handle, at=clock.aware(at))
+            else:
+                getattr(self.provider, act)(handle)
+            self._person_unsubscribed(address, handle, at)
         elif act == "clean":
             self.provider.clean(handle)
             self.model.bounced.add(address)
         else:
             self.provider.archive(handle)
 
-    def _person_unsubscribed(self, address: str, handle: str) -> None:
+    def _person_unsubscribed(self, address: str, handle: str, at: datetime | None) -> None:
         spotler_id = handle if self.provider_name == "spotler" else None
         self.model.unsubscribed_by_person |= {address} | ({spotler_id} if spotler_id else set())
         self.model.pending.append(PersonUnsubscribe(self._next(), address, spotler_id,
-                                                    self.model.holders(self.crm.rows(), address)))
+                                                    self.model.holders(self.crm.rows(), address),
+                                                    self.clock.visible(at)))
 
     def _engage(self, campaign: str, acts: list, late: bool = False) -> None:
         recipients = self.campaigns[campaign]
@@ -302,31 +305,25 @@ class ModelMachine(RuleBasedStateMachine):
         for pick, action in acts:
             address = addresses[pick % len(addresses)]
             handle = recipients[address]
-            at = self._late_stamp() if late and self.last_pull_start else self._stamp()
+            at = self.clock.late(self.last_pull_start, {r.key.at for r in self.model.events}) \
+                if late and self.last_pull_start else self.clock.stamp()
             url = URLS[pick % 2] if action == "click" else ""
             try:
                 if action == "unsubscribe":
-                    self.provider.unsubscribe(handle, campaign=campaign, at=at)
-                    self._person_unsubscribed(address, handle)
+                    self.provider.unsubscribe(handle, campaign=campaign, at=clock.aware(at))
+                    self._person_unsubscribed(address, handle, at)
                     continue
                 kind = action if action in ("soft", "hard") else ""
-                self.provider.record(campaign, handle, "bounce" if kind else action, at, url, kind)
+                self.provider.record(campaign, handle, "bounce" if kind else action, clock.aware(at), url, kind)
             except (LookupError, ValueError):
                 continue  # the sandbox refused it (e.g. the address moved): it did not happen
-            key = EventKey("bounce" if kind else action, campaign, at.replace(tzinfo=None),
-                           "" if self.provider_name == "spotler" else url, kind)
+            key = EventKey("bounce" if kind else action, campaign, at, "" if self.provider_name == "spotler" else url,
+                           kind)
             self.model.events.append(Recorded(self._next(), key, address,
-                                              handle if self.provider_name == "spotler" else None))
+                                              handle if self.provider_name == "spotler" else None,
+                                              self.clock.visible(at)))
             if kind == "hard" or (kind == "soft" and self._stopped(address)):
                 self.model.bounced.add(address)
-
-    def _late_stamp(self) -> datetime:
-        """A second before the last pull started that no event of the test has used yet."""
-        used = {recorded.key.at for recorded in self.model.events}
-        at = self.last_pull_start.replace(tzinfo=None) - timedelta(seconds=3)
-        while at in used:
-            at -= timedelta(seconds=1)
-        return at.replace(tzinfo=UTC)
 
     def _stopped(self, address: str) -> bool:
         """Spotler stopped mailing the address (its e-mail channel closed after soft bounces)."""
@@ -345,12 +342,12 @@ class ModelMachine(RuleBasedStateMachine):
         return [f"(L) a {kind} with at most a few retried faults failed: {type(outcome.error).__name__}: "
                 f"{outcome.error}"]
 
-    def _step(self, kind: str, problems: list[str] | None = None, pull_started: int | None = None,
+    def _step(self, kind: str, problems: list[str] | None = None, pulled: Pulled | None = None,
               threshold: list[str] | None = None) -> None:
         self.stats["steps"] += 1
-        self._check(kind, problems or [], pull_started, threshold or [])
+        self._check(kind, problems or [], pulled, threshold or [])
 
-    def _check(self, kind: str = "", problems: list[str] | None = None, pull_started: int | None = None,
+    def _check(self, kind: str = "", problems: list[str] | None = None, pulled: Pulled | None = None,
                threshold: list[str] | None = None) -> None:
         model, rows, history = self.model, self.crm.rows(), self.crm.history()
         statuses = self.provider.statuses()
@@ -366,8 +363,8 @@ class ModelMachine(RuleBasedStateMachine):
         if kind == "push":
             checks.append((OptOutNotHonoured, opt_outs_unsubscribed(rows, statuses, by_id)))
         if kind == "pull":
-            checks.append((UnsubscribeNotImported, unsubscribes_imported(model, rows, pull_started)))
-            checks.append((EventNotExactlyOnce, events_imported(model, rows, history, pull_started)))
+            checks.append((UnsubscribeNotImported, unsubscribes_imported(model, rows, pulled)))
+            checks.append((EventNotExactlyOnce, events_imported(model, rows, history, pulled)))
         for violation, found in checks:
             if found:
                 raise violation("\n".join(found))

@@ -80,12 +80,13 @@ class EventKey:
 
 @dataclass
 class Recorded:
-    """An event the test caused at the provider."""
+    """An event the test caused at the provider; ``visible``: when the provider shows it (tests/model/clock.py)."""
 
     seq: int
     key: EventKey
     address: str
     spotler_id: str | None
+    visible: datetime
 
 
 @dataclass
@@ -94,6 +95,18 @@ class PersonUnsubscribe:
     address: str
     spotler_id: str | None
     holders: set[int]
+    visible: datetime
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """A completed pull: the step it started at, and the latest provider moment it must have read."""
+
+    seq: int
+    horizon: datetime
+
+    def owes(self, seq: int, visible: datetime) -> bool:
+        return seq < self.seq and visible <= self.horizon
 
 
 @dataclass
@@ -199,13 +212,13 @@ def threshold_kept(before: dict[str, str], after: dict[str, str], threshold: flo
     return []
 
 
-def unsubscribes_imported(model: Model, rows: dict[int, Row], pull_started: int) -> list[str]:
-    """(c), after a completed pull that started after the unsubscribe: a contact that held the address then or
+def unsubscribes_imported(model: Model, rows: dict[int, Row], pulled: Pulled) -> list[str]:
+    """(c), after a completed pull that owes the unsubscribe (started after it, and late enough to see it): a contact that held the address then or
     holds it now (or, Spotler, whose contact it was) has the CRM opt-out. Checked once per unsubscribe; skipped
     when the CRM user cleared one of those contacts' opt-out since (their later decision wins)."""
     found, later = [], []
     for unsubscribe in model.pending:
-        if unsubscribe.seq >= pull_started:
+        if not pulled.owes(unsubscribe.seq, unsubscribe.visible):
             later.append(unsubscribe)
             continue
         candidates = unsubscribe.holders | model.holders(rows, unsubscribe.address)
@@ -221,14 +234,14 @@ def unsubscribes_imported(model: Model, rows: dict[int, Row], pull_started: int)
     return found
 
 
-def events_imported(model: Model, rows: dict[int, Row], history: list[HistoryRow], pull_started: int) -> list[str]:
-    """(d), the "not lost" half, after a completed pull: every open, click and bounce recorded before it
-    started is in the history, if its contact can be placed (the address is held by a live contact, and no
+def events_imported(model: Model, rows: dict[int, Row], history: list[HistoryRow], pulled: Pulled) -> list[str]:
+    """(d), the "not lost" half, after a completed pull: every open, click and bounce it owes (recorded
+    before it started, and old enough for its lag) is in the history, if its contact can be placed (the address is held by a live contact, and no
     contact that held it or owned the Spotler contact was erased)."""
     seen = Counter(event_key(row, model.provider) for row in history if row.details.get("action") in PLACED_ACTIONS)
     expected: Counter[EventKey] = Counter()
     for recorded in model.events:
-        if recorded.seq < pull_started and placeable(model, rows, recorded):
+        if pulled.owes(recorded.seq, recorded.visible) and placeable(model, rows, recorded):
             expected[recorded.key] += 1
     return [f"(d) {key} happened {count} time(s) before a completed pull, is in the CRM history {seen[key]} "
             "time(s)" for key, count in expected.items() if seen[key] < count]

@@ -20,6 +20,7 @@ from sync.jobs import pull_audience, push_audience
 from sync.push import SafetyStop
 from sync.settings import Settings
 from sync.state.store import StateStore
+from tests.model.clock import MAILCHIMP_LAG
 from tests.model.provider import ProviderSide
 
 REPO = Path(__file__).resolve().parents[2]
@@ -78,7 +79,7 @@ def model_settings(provider: ProviderSide, crm_url: str, state_url: str, leave_p
     return Settings(
         crm=crm, state={"url": state_url}, mapping_file=REPO / "config" / "mapping.yaml",
         mailchimp={**common, "api_key": sandbox.api_key, "base_url": sandbox.base_url,
-                   "report_page_size": page_size},
+                   "report_page_size": page_size, **({"feed_lag_seconds": MAILCHIMP_LAG} if MAILCHIMP_LAG else {})},
         audiences={"newsletter": {**audience, "audience_id": provider.list_id}})
 
 
