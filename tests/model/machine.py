@@ -279,25 +279,29 @@ class ModelMachine(RuleBasedStateMachine):
             return
         address = sorted(handles)[pick % len(handles)]
         handle = handles[address]
+        was_subscribed = address in self.provider.handles()
         if act == "unsubscribe" or (act == "clean" and self.provider_name == "spotler"):
             at = self.clock.stamp() if clock.MAILCHIMP_UNSUBSCRIBE_AT and act == "unsubscribe" else None
             if at is not None and self.provider_name == "mailchimp":
                 self.provider.sandbox.unsubscribe(self.provider.list_id, handle, at=clock.aware(at))
             else:
                 getattr(self.provider, act)(handle)
-            self._person_unsubscribed(address, handle, at)
+            self._person_unsubscribed(address, handle, at, owed=was_subscribed)
         elif act == "clean":
             self.provider.clean(handle)
             self.model.bounced.add(address)
         else:
             self.provider.archive(handle)
 
-    def _person_unsubscribed(self, address: str, handle: str, at: datetime | None) -> None:
+    def _person_unsubscribed(self, address: str, handle: str, at: datetime | None, owed: bool = True) -> None:
+        """The person unsubscribed: a CRM opt-out it causes is justified; one is owed if they were subscribed
+        (README: only contacts the audience has as active count)."""
         spotler_id = handle if self.provider_name == "spotler" else None
         self.model.unsubscribed_by_person |= {address} | ({spotler_id} if spotler_id else set())
-        self.model.pending.append(PersonUnsubscribe(self._next(), address, spotler_id,
-                                                    self.model.holders(self.crm.rows(), address),
-                                                    self.clock.visible(at)))
+        if owed:
+            self.model.pending.append(PersonUnsubscribe(self._next(), address, spotler_id,
+                                                        self.model.holders(self.crm.rows(), address),
+                                                        self.clock.visible(at)))
 
     def _engage(self, campaign: str, acts: list, late: bool = False) -> None:
         recipients = self.campaigns[campaign]
@@ -310,8 +314,9 @@ class ModelMachine(RuleBasedStateMachine):
             url = URLS[pick % 2] if action == "click" else ""
             try:
                 if action == "unsubscribe":
+                    was_subscribed = address in self.provider.handles()
                     self.provider.unsubscribe(handle, campaign=campaign, at=clock.aware(at))
-                    self._person_unsubscribed(address, handle, at)
+                    self._person_unsubscribed(address, handle, at, owed=was_subscribed)
                     continue
                 kind = action if action in ("soft", "hard") else ""
                 self.provider.record(campaign, handle, "bounce" if kind else action, clock.aware(at), url, kind)
