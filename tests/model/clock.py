@@ -54,8 +54,9 @@ class ProviderClock:
         return stamped if stamped is not None else now() + SECOND
 
     def horizon(self, pull_start: datetime) -> datetime:
-        """The latest provider moment a pull that started at ``pull_start`` must have read."""
-        return pull_start - (self.lag + 1) * SECOND
+        """The latest provider moment a pull that started at ``pull_start`` must have read (without a lag:
+        everything that happened before it started)."""
+        return pull_start - (self.lag + 1) * SECOND if self.lag else datetime.max
 
 
 def aware(moment: datetime) -> datetime:

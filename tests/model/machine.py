@@ -280,6 +280,7 @@ class ModelMachine(RuleBasedStateMachine):
         address = sorted(handles)[pick % len(handles)]
         handle = handles[address]
         was_subscribed = address in self.provider.handles()
+        self.model.touched(address, self.clock.visible(None))
         if act == "unsubscribe" or (act == "clean" and self.provider_name == "spotler"):
             at = self.clock.stamp() if clock.MAILCHIMP_UNSUBSCRIBE_AT and act == "unsubscribe" else None
             if at is not None and self.provider_name == "mailchimp":
@@ -322,6 +323,7 @@ class ModelMachine(RuleBasedStateMachine):
                 self.provider.record(campaign, handle, "bounce" if kind else action, clock.aware(at), url, kind)
             except (LookupError, ValueError):
                 continue  # the sandbox refused it (e.g. the address moved): it did not happen
+            self.model.touched(address, self.clock.visible(at))
             key = EventKey("bounce" if kind else action, campaign, at, "" if self.provider_name == "spotler" else url,
                            kind)
             self.model.events.append(Recorded(self._next(), key, address,

@@ -131,6 +131,13 @@ class Model:
     def holders(self, rows: dict[int, Row], address: str) -> set[int]:
         return {c for c, row in rows.items() if norm(row.email) == address and not row.deleted}
 
+    def touched(self, address: str, visible: datetime) -> None:
+        """The provider changed the member again: lists by change date show it at its latest change, so an
+        earlier unsubscribe of it is owed only by a pull that sees that change."""
+        for unsubscribe in self.pending:
+            if unsubscribe.address == address:
+                unsubscribe.visible = max(unsubscribe.visible, visible)
+
     def unimported(self, rows: dict[int, Row], address: str) -> bool:
         """Whether a person's unsubscribe of ``address`` is not in the CRM yet (archiving the member in Mailchimp
         would then hide it from every listing: the model does not ask the impossible)."""
