@@ -61,12 +61,12 @@ faults = st.builds(Injection, mode=st.just("faults"), count=st.integers(1, 2), s
 floods = st.builds(Injection, mode=st.just("flood"), status=st.sampled_from(runs.FAULT_STATUSES),
                    method=st.sampled_from([None, "GET", "POST", "PUT", "PATCH", "DELETE"]))
 push_crashes = st.builds(Injection, mode=st.just("crash"), point=st.sampled_from(runs.PUSH_POINTS),
-                         occurrence=st.integers(1, 4))
+                         occurrence=st.integers(1, 3))
 pull_crashes = st.builds(Injection, mode=st.just("crash"), point=st.sampled_from(runs.PULL_POINTS),
-                         occurrence=st.integers(1, 6))
+                         occurrence=st.integers(1, 3))
 plain = st.just(Injection())
-push_injections = st.one_of(plain, plain, faults, floods, push_crashes)
-pull_injections = st.one_of(plain, plain, faults, floods, pull_crashes)
+push_injections = st.one_of(push_crashes, faults, floods, plain)
+pull_injections = st.one_of(pull_crashes, faults, floods, plain)
 
 
 def spelled(address: str, case: str) -> str:

@@ -65,7 +65,7 @@ def model_settings(provider: ProviderSide, crm_url: str, state_url: str, leave_p
     """Settings for a small run: batches of two, one request in flight (deterministic), short retries,
     small pages (so paging over a list that changes is exercised), the CRM read two contacts at a time,
     one CRM history entry per event."""
-    common = {"concurrency": 1, "batch_size": 2, "retry_seconds": 1.5, "retry_initial_wait": 0.01}
+    common = {"concurrency": 1, "batch_size": 2, "retry_seconds": 1.0, "retry_initial_wait": 0.01}
     audience = {"leave_policy": leave_policy, "history": "event"}
     crm = {"url": crm_url, "chunk_size": 2}  # read in chunks, as a big CRM is: edits made meanwhile are seen
     sandbox = provider.sandbox
