@@ -120,18 +120,22 @@ class SpotlerAudience:
         The status is derived from the audience's permission bits and the e-mail channel, as for a contact
         Mail+ already knew on insert.
         """
-        results = []
-        for member in members:
+        return [self._lookup_one(member) for member in members]
+
+    def _lookup_one(self, member: MemberRef) -> MemberResult:
+        try:
             contact = self.contact(member.contact_id)
-            if contact is None:
-                results.append(MemberResult(member.email, False, reason_code="not_found",
-                                            error="Mail+ has no contact with this externalId",
-                                            contact_id=member.contact_id))
-                continue
-            email = (contact.get("properties") or {}).get("email") or member.email
-            results.append(MemberResult(email, True, member.contact_id, permission_status(contact, self.bits),
-                                        contact_id=member.contact_id))
-        return results
+        except ProviderRejected as error:  # some Mail+ versions answer 400 CONTACT_NOT_FOUND, not 404
+            if error.title != "CONTACT_NOT_FOUND":
+                return MemberResult(member.email, False, reason_code="provider_rejected", error=error.detail,
+                                    contact_id=member.contact_id)
+            contact = None
+        if contact is None:
+            return MemberResult(member.email, False, reason_code="not_found",
+                                error="Mail+ has no contact with this externalId", contact_id=member.contact_id)
+        email = (contact.get("properties") or {}).get("email") or member.email
+        return MemberResult(email, True, member.contact_id, permission_status(contact, self.bits),
+                            contact_id=member.contact_id)
 
     def contact(self, contact_id: str) -> dict[str, Any] | None:
         """One contact as Mail+ holds it, or None."""

@@ -10,6 +10,7 @@ import requests
 from sqlalchemy import create_engine, update
 
 from sync.democrm.schema import crm_tables
+from sync.connectors.mailchimp import subscriber_hash
 from sync.jobs import push_audience
 from sync.push import UNCONFIRMED, PushIncomplete, SafetyStop
 from sync.sandbox.mailchimp import MailchimpSandbox
@@ -177,3 +178,25 @@ def test_sandbox_hold_answer_applies_the_write_before_answering():
         answer = requests.post(f"{sandbox.base_url}/lists/{list_id}", auth=("any", sandbox.api_key), timeout=10,
                                json={"members": [{"email_address": "held@example.test", "status": "subscribed"}]})
         assert answer.status_code == 200 and sandbox.member(list_id, "held@example.test")["status"] == "subscribed"
+
+
+def test_a_member_the_provider_refuses_to_look_up_is_held_back_and_settled_by_a_later_push(any_world):
+    world = any_world
+    settings = tuned(world)
+    with pytest.raises(Crash):
+        push_audience(settings, "newsletter", checkpoint=crash_at("batch_answered"))
+    pending = [intent.contact_id for intent in unsettled(world)]
+    emails = {cid: email for email, cid in contact_ids_by_email(world).items()}
+    held = next(cid for cid in pending if cid in emails
+                and not any(other != cid and other.startswith(cid) for other in pending))
+    email = emails[held]
+    path = f"/members/{subscriber_hash(email)}" if world.provider == "mailchimp" else f"contact/{held}"
+    world.sandbox.faults.fail_next(1, 400, method="GET", path_contains=path)  # the lookup is refused
+
+    push_audience(settings, "newsletter")
+
+    assert [intent.contact_id for intent in unsettled(world)] == [held]
+    assert held not in states(world) or states(world)[held].provider_id is None  # nothing decided on it
+    world.sandbox.faults.clear()
+    push_audience(settings, "newsletter")
+    assert unsettled(world) == [] and states(world)[held].provider_id is not None

@@ -22,7 +22,7 @@ class Fault(mailchimp_faults.Fault):
 
 
 class Faults(mailchimp_faults.Faults):
-    """``fail_next``, ``drop_next``, ``slow_next`` and ``hold_answer_next``; safe to change while requests are running."""
+    """``fail_next``, ``drop_next``, ``slow_next`` and ``hold_answer_next``; safe to change while requests run."""
 
     def fail_next(self, count: int = 1, status: int = 503, method: str | None = None,  # type: ignore[override]
                   path_contains: str | None = None, body: str = "json", retry_after: int | None = None,
