@@ -1,0 +1,18 @@
+"""Reporting for the model-based test: how many examples, steps, runs, crashes and faults it ran, per provider
+(printed in the terminal summary, with or without -s)."""
+
+from __future__ import annotations
+
+from tests.model.machine import STATS
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not any(STATS.values()):
+        return
+    terminalreporter.section("model-based test")
+    for provider, counts in STATS.items():
+        if counts:
+            terminalreporter.write_line(
+                f"{provider}: {counts['examples']} examples, {counts['steps']} steps, {counts['pushes']} pushes, "
+                f"{counts['pulls']} pulls ({counts['completed runs']} completed), {counts['crashes']} crashes, "
+                f"{counts['faults']} runs with injected faults")
