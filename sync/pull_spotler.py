@@ -18,6 +18,7 @@ from sync.connectors.spotler_feeds import CHANNEL_CLOSED, FEEDS, Pages, SpotlerF
 from sync.engagement import Event
 from sync.paging import ListKeptMoving
 from sync.plan import INACTIVE_STATUSES
+from sync.placement import PREVIOUS_ADDRESS
 from sync.pull import EventImporter, PullReport
 
 log = logging.getLogger(__name__)
@@ -77,13 +78,17 @@ class SpotlerPuller:
 
     def _bounce_stop(self, event: Event) -> Event:
         """The event as a cleaning when the contact's latest imported events end in a streak of bounces long
-        enough for Mail+ to stop mailing (sends aside; an open or click breaks the streak)."""
+        enough for Mail+ to stop mailing (sends aside; an open or click breaks the streak), or in a bounce at
+        an address crm-sync has since replaced (a hard bounce there closed the channel; placing the cleaning
+        then keeps it off the corrected address)."""
         streak = 0
         for row in self.store.events_for_contact(self.importer.audience, event.email_id, STREAK_LOOKBACK):
             if row.kind == "sent" or row.occurred_at > event.occurred_at:
                 continue
             if row.kind != "bounce":
                 break
+            if row.unapplied_reason == PREVIOUS_ADDRESS:  # it bounced at an address crm-sync has since replaced
+                return replace(event, action="cleaned", reason=BOUNCE_STOP)
             streak += 1
         if streak >= SOFT_BOUNCES_TO_STOP:
             return replace(event, action="cleaned", reason=BOUNCE_STOP)

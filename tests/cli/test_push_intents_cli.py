@@ -125,13 +125,9 @@ def _tuned(provider: str) -> dict[str, str]:
             f"CRM_SYNC_{provider}__RETRY_SECONDS": "1", f"CRM_SYNC_{provider}__RETRY_INITIAL_WAIT": "0.01"}
 
 
-def test_defect2_killed_after_the_provider_applied_a_batch_then_an_opt_out_unsubscribes(cli_world):
-    world = cli_world
-    world.sandbox.faults.hold_answer_next(1, HELD_SECONDS, **world.batch)  # applied; the answer never comes
-    world.kill_push_when(lambda: bool(world.members()))
-    accepted = world.unrecorded_members()
-    assert accepted, "the provider holds members crm-sync never recorded"
-    opted_out = dict(list(accepted.items())[:2])
+def _opt_out_two_and_push(world, members_by_email: dict[str, str]) -> None:
+    """Two of these members' contacts opt out in the CRM; the next push must unsubscribe both."""
+    opted_out = dict(list(members_by_email.items())[:2])
     for contact_id in opted_out.values():
         edit_contact(world.crm_url, int(contact_id), email_opt_out=True)
 
@@ -140,6 +136,15 @@ def test_defect2_killed_after_the_provider_applied_a_batch_then_an_opt_out_unsub
     assert result.code in DONE, result.err
     members = world.members()
     assert all(members[email]["status"] == "unsubscribed" for email in opted_out)
+
+
+def test_defect2_killed_after_the_provider_applied_a_batch_then_an_opt_out_unsubscribes(cli_world):
+    world = cli_world
+    world.sandbox.faults.hold_answer_next(1, HELD_SECONDS, **world.batch)  # applied; the answer never comes
+    world.kill_push_when(lambda: bool(world.members()))
+    accepted = world.unrecorded_members()
+    assert accepted, "the provider holds members crm-sync never recorded"
+    _opt_out_two_and_push(world, accepted)
     assert world.unrecorded_members() == {}
 
 
@@ -158,15 +163,7 @@ def test_defect2_batches_failing_until_retries_give_up_keep_the_finished_ones(cl
     assert failed.code not in DONE
     assert "next push looks the unanswered members up" in failed.err and "Traceback" not in failed.err
     applied = {email: cid for email, cid in world.unshared_contacts().items() if email in world.members()}
-    opted_out = dict(list(applied.items())[:2])
-    for contact_id in opted_out.values():
-        edit_contact(world.crm_url, int(contact_id), email_opt_out=True)
-
-    result = world.push()
-
-    assert result.code in DONE, result.err
-    members = world.members()
-    assert all(members[email]["status"] == "unsubscribed" for email in opted_out)
+    _opt_out_two_and_push(world, applied)
     assert set(world.unshared_contacts()) <= set(world.members("subscribed"))  # the failed ones were added
 
 

@@ -199,6 +199,12 @@ class ModelMachine(RuleBasedStateMachine):
         """A push that may be crashed or hit by faults."""
         self._push(injection, force)
 
+    @rule(crash=push_crashes, consent=st.booleans(), pick=st.integers(0, 6))
+    def crm_edit_then_crashed_push(self, crash, consent, pick):
+        """A CRM change, then a push that dies at one of its checkpoints (so there is something in flight)."""
+        self.crm_consent(pick, consent)
+        self._push(crash, True)
+
     @rule()
     def pull(self):
         self._pull(Injection())

@@ -74,6 +74,7 @@ def record_bounce(state: SpotlerState, mailing: Mailing, contact: Contact, kind:
         contact.email_channel = False
         mailing.stopped.add(contact.encrypted_id)
         state.touch(contact)
+        contact.last_changed = max(contact.last_changed, at)  # Mail+ stops mailing after the bounce, not before
 
 
 def statistics(mailing: Mailing) -> dict[str, int]:
