@@ -41,11 +41,14 @@ class ProviderClock:
         return self.last
 
     def late(self, last_pull_start: datetime, used: set[datetime]) -> datetime:
-        """An unused second before the last pull's cursor but inside the window the next pull re-reads."""
-        at = last_pull_start - max(3, 2 * self.lag - 2) * SECOND
-        while at in used:
-            at -= SECOND
-        return at
+        """An unused second before the last pull's cursor but inside the window the next pull re-reads
+        (``[start - 2 lag, start - lag)``, or a few seconds back without a lag); a normal stamp when every
+        second of it is taken (an event later than the lag is not one the pull promises to find)."""
+        first, last = (2 * self.lag, self.lag + 1) if self.lag else (3, 1)
+        preferred = last_pull_start - max(3, 2 * self.lag - 2) * SECOND
+        window = sorted((last_pull_start - back * SECOND for back in range(last, first + 1)),
+                        key=lambda moment: abs(moment - preferred))
+        return next((moment for moment in window if moment not in used), None) or self.stamp()
 
     def visible(self, stamped: datetime | None) -> datetime:
         """When the provider shows an event stamped ``stamped`` (None: stamped by the sandbox, now)."""
