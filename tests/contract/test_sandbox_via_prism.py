@@ -96,7 +96,7 @@ def test_conforming_account_list_and_merge_field_calls_pass_through(client, list
     created = client.lists.add_list_merge_field(
         list_id, {"name": "Tier", "type": "dropdown", "options": {"choices": ["gold", "silver"]}})
     assert created["tag"] == "TIER"
-    assert client.lists.get_list_merge_fields(list_id, count=1000)["total_items"] == 5
+    assert client.lists.get_list_merge_fields(list_id, count=1000)["total_items"] == 6  # 5 defaults and TIER
 
 
 def test_conforming_batch_and_segment_calls_pass_through(client, list_id, sandbox):

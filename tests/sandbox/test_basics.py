@@ -36,7 +36,7 @@ def test_missing_credentials_are_refused(sandbox):
 def test_lists_show_created_audiences(client, list_id):
     lists = client.lists.get_all_lists()
     assert [audience["id"] for audience in lists["lists"]] == [list_id]
-    assert client.lists.get_list(list_id)["stats"]["merge_field_count"] == 4
+    assert client.lists.get_list(list_id)["stats"]["merge_field_count"] == 5
 
 
 def test_unknown_path_is_404_problem_json(sandbox):

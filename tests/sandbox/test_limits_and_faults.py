@@ -106,7 +106,7 @@ def test_html_block_page(client, sandbox):
 def test_faults_can_target_a_method_and_path(client, list_id, sandbox):
     sandbox.faults.fail_next(1, status=500, method="POST", path_contains="/merge-fields")
     assert client.ping.get()["health_status"]
-    assert client.lists.get_list_merge_fields(list_id)["total_items"] == 4
+    assert client.lists.get_list_merge_fields(list_id)["total_items"] == 5
     with pytest.raises(ApiClientError) as raised:
         client.lists.add_list_merge_field(list_id, {"name": "X", "type": "text"})
     assert raised.value.status_code == 500

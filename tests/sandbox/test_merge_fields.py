@@ -18,9 +18,9 @@ def test_count_defaults_to_10_and_1000_returns_all(client, list_id):
     _add_text_fields(client, list_id, 12)
     default_page = client.lists.get_list_merge_fields(list_id)
     assert len(default_page["merge_fields"]) == 10
-    assert default_page["total_items"] == 16
+    assert default_page["total_items"] == 17  # 12 and the 5 defaults
     everything = client.lists.get_list_merge_fields(list_id, count=1000)
-    assert len(everything["merge_fields"]) == 16
+    assert len(everything["merge_fields"]) == 17
     tail = client.lists.get_list_merge_fields(list_id, count=10, offset=10)
     assert [f["tag"] for f in tail["merge_fields"]] == [f["tag"] for f in everything["merge_fields"][10:]]
 
@@ -35,7 +35,8 @@ def test_count_above_1000_is_refused(sandbox, list_id):
 def test_new_audience_has_the_default_fields(client, list_id):
     fields = client.lists.get_list_merge_fields(list_id, count=1000)["merge_fields"]
     assert [(f["tag"], f["type"]) for f in fields] == [
-        ("FNAME", "text"), ("LNAME", "text"), ("ADDRESS", "address"), ("PHONE", "phone")]
+        ("FNAME", "text"), ("LNAME", "text"), ("ADDRESS", "address"), ("PHONE", "phone"), ("BIRTHDAY", "birthday")]
+    assert fields[-1]["options"]["date_format"] == "MM/DD"  # Mailchimp's default
 
 
 def test_tag_is_derived_from_the_name_when_absent(client, list_id):
@@ -61,7 +62,7 @@ def test_duplicate_tag_is_refused(client, list_id):
 
 
 def test_the_31st_merge_field_is_refused(client, list_id, sandbox):
-    _add_text_fields(client, list_id, 26)  # plus the 4 defaults makes 30
+    _add_text_fields(client, list_id, 25)  # plus the 5 defaults makes 30
     with pytest.raises(ApiClientError) as raised:
         client.lists.add_list_merge_field(list_id, {"name": "One too many", "type": "text"})
     assert raised.value.status_code == 400
