@@ -24,6 +24,7 @@ from datetime import datetime
 from tests.model.crm import HistoryRow, Row
 from tests.model.provider import GONE, SUBSCRIBED
 
+
 class Violation(AssertionError):
     """An invariant does not hold; each invariant has its own class, so hypothesis reports each separately."""
 

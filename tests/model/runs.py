@@ -10,7 +10,6 @@ gives up, as when Mailchimp stays down past ``retry_seconds``).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,20 +18,15 @@ from sync.connectors.crm_sql import SqlCrm
 from sync.jobs import pull_audience, push_audience
 from sync.push import SafetyStop
 from sync.settings import Settings
-from sync.state.store import StateStore
 from tests.model.clock import MAILCHIMP_LAG
 from tests.model.provider import ProviderSide
+from tests.pull.crash import Crash, crash_at
 
 REPO = Path(__file__).resolve().parents[2]
 PULL_POINTS = ("activities_written", "crm_written", "ledger_written", "cursor_written")
 PUSH_POINTS = ("intent_recorded", "batch_answered", "outcome_recorded")
-PUSH_HAS_CHECKPOINT = "checkpoint" in inspect.signature(push_audience).parameters
 FAULT_STATUSES = (429, 500, 503, 599)
 FLOOD = 10_000  # more faults than any retry budget gets through
-
-
-class Crash(Exception):
-    """The injected crash."""
 
 
 @dataclass(frozen=True)
@@ -89,12 +83,9 @@ def push(settings: Settings, provider: ProviderSide, injection: Injection, force
     once, when the push starts reading the CRM a second time (the CRM changing between planning and writing)."""
     _arm_faults(provider, injection)
     try:
-        if injection.mode == "crash" and PUSH_HAS_CHECKPOINT:
+        if injection.mode == "crash":
             push_audience(settings, "newsletter", force=force,
                           checkpoint=crash_at(injection.point, injection.occurrence))
-        elif injection.mode == "crash":
-            with _before_recording(injection.occurrence, _raise_crash):
-                push_audience(settings, "newsletter", force=force)
         elif during is not None:
             with _between_passes(during):
                 push_audience(settings, "newsletter", force=force)
@@ -133,42 +124,6 @@ def pull(settings: Settings, provider: ProviderSide, injection: Injection,
     return Outcome(True)
 
 
-def crash_at(point: str, occurrence: int) -> Callable[[str], None]:
-    """A checkpoint hook that raises the ``occurrence``-th time ``point`` is passed."""
-    passed = {"count": 0}
-
-    def checkpoint(name: str) -> None:
-        if name == point:
-            passed["count"] += 1
-            if passed["count"] == occurrence:
-                raise Crash(f"crash at {point} #{occurrence}")
-    return checkpoint
-
-
-class _before_recording:  # noqa: N801 (a context manager used like a function)
-    """Call ``act`` the ``occurrence``-th time outcomes are about to be saved: after the provider confirmed a
-    batch and before crm-sync wrote that down (``_raise_crash``: a kill at that moment). Until the push takes
-    a checkpoint of its own, this is the one seam to reach that moment in-process."""
-
-    def __init__(self, occurrence: int, act: Callable[[], None]):
-        self.occurrence = occurrence
-        self.act = act
-
-    def __enter__(self) -> None:
-        original = self.original = StateStore.save_member_outcomes
-        passed = {"count": 0}
-
-        def save(store, audience, outcomes):
-            passed["count"] += 1
-            if passed["count"] == self.occurrence:
-                self.act()
-            return original(store, audience, outcomes)
-        StateStore.save_member_outcomes = save
-
-    def __exit__(self, *exc_info: object) -> None:
-        StateStore.save_member_outcomes = self.original
-
-
 class _between_passes:  # noqa: N801
     """Call ``act`` when the push starts its second read of the CRM: its writing pass (a CRM user at work while
     the push runs). A push that reads the CRM once never calls it."""
@@ -189,10 +144,6 @@ class _between_passes:  # noqa: N801
 
     def __exit__(self, *exc_info: object) -> None:
         SqlCrm.iter_contacts = self.original
-
-
-def _raise_crash() -> None:
-    raise Crash("crash before recording a confirmed batch")
 
 
 def _arm_faults(provider: ProviderSide, injection: Injection) -> None:
