@@ -14,18 +14,30 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sync.connectors.spotler_feeds import CHANNEL_CLOSED, FEEDS, Pages, SpotlerFeeds, iso, parse_time
+from sync.connectors.spotler_feeds import (
+    BOTH_OFF,
+    CHANNEL_CLOSED,
+    FEEDS,
+    PERMISSION_OFF,
+    Pages,
+    SpotlerFeeds,
+    iso,
+    parse_time,
+)
 from sync.engagement import Event
 from sync.paging import ListKeptMoving
-from sync.plan import INACTIVE_STATUSES
 from sync.placement import PREVIOUS_ADDRESS
+from sync.plan import INACTIVE_STATUSES
 from sync.pull import EventImporter, PullReport
+from sync.state.members import MemberStateRow
 
 log = logging.getLogger(__name__)
 Window = Callable[[datetime, datetime], Pages]
 SOFT_BOUNCES_TO_STOP = 4  # Mail+ stops mailing after a hard bounce or 4 soft bounces in a row
 BOUNCE_STOP = "stopped mailing after repeated bounces"
-STREAK_LOOKBACK = 50  # ledger events per contact looked at for the bounce streak
+STREAK_LOOKBACK = 50
+# Reasons the pull records with a member status it imported: such a member's closed channel is old news.
+IMPORTED_LEAVES = frozenset({"unsubscribed_in_provider", "cleaned_in_provider"})  # ledger events per contact looked at for the bounce streak
 
 
 class SpotlerPuller:
@@ -72,9 +84,8 @@ class SpotlerPuller:
         audience = self.importer.audience
         for events in self.feeds.unsubscribes(start, end):
             states = self.store.member_states(audience, [event.email_id for event in events])
-            yield [self._bounce_stop(event) if event.reason == CHANNEL_CLOSED else event
-                   for event in events if event.email_id in states
-                   and (states[event.email_id].provider_status or "subscribed") not in INACTIVE_STATUSES]
+            yield [self._bounce_stop(event) if _channel_only(event, states[event.email_id]) else event
+                   for event in events if event.email_id in states and _news(event, states[event.email_id])]
 
     def _bounce_stop(self, event: Event) -> Event:
         """The event as a cleaning when the contact's latest imported events end in a streak of bounces long
@@ -93,3 +104,25 @@ class SpotlerPuller:
         if streak >= SOFT_BOUNCES_TO_STOP:
             return replace(event, action="cleaned", reason=BOUNCE_STOP)
         return event
+
+
+def _news(event: Event, state: MemberStateRow) -> bool:
+    """Whether a contact Mail+ no longer mails is news to the state store. For a member it still knows as
+    receiving, always. For one it imported as unsubscribed, never. For one a bounce cleaned, only a switched-off
+    bit (the person's act; the bounce explains the channel). For one crm-sync unsubscribed itself (its bits), only
+    a closed channel (the person's global opt-out, or bounce handling: crm-sync never closes a channel)."""
+    status = state.provider_status or "subscribed"
+    if status not in INACTIVE_STATUSES:
+        return True
+    if state.reason_code == "unsubscribed_in_provider":
+        return False
+    if status == "cleaned":
+        return event.reason in (PERMISSION_OFF, BOTH_OFF)
+    return status == "unsubscribed" and event.reason in (CHANNEL_CLOSED, BOTH_OFF)
+
+
+def _channel_only(event: Event, state: MemberStateRow) -> bool:
+    """Whether only the closed channel speaks for this contact (so it may be Mail+'s bounce handling): the bits
+    are on, or crm-sync switched them off itself."""
+    ours = (state.provider_status or "subscribed") == "unsubscribed"
+    return event.reason == CHANNEL_CLOSED or (event.reason == BOTH_OFF and ours)

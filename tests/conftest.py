@@ -17,7 +17,9 @@ def database_url(request, tmp_path):
 
 # Profiles of the model-based test (tests/model): a bounded one for CI, and `--hypothesis-profile=long`.
 # Registered here so hypothesis's own option finds them when it loads a profile at start-up.
-settings.register_profile("model-ci", max_examples=12, stateful_step_count=30, deadline=None,
+# The CI profile is derandomized: the same examples every run, so a red CI is a reproducible failure, never a
+# draw; `--hypothesis-profile=long` (random) and `--hypothesis-seed` explore new histories.
+settings.register_profile("model-ci", max_examples=12, stateful_step_count=30, deadline=None, derandomize=True,
                           suppress_health_check=list(HealthCheck))
 settings.register_profile("long", max_examples=150, stateful_step_count=60, deadline=None,
                           suppress_health_check=list(HealthCheck))

@@ -17,6 +17,7 @@ from sync.errors import ProviderRejected
 FEEDS = {"sent": "sent", "opened": "open", "clicked": "click", "bounced": "bounce"}
 PERMISSION_OFF = "permission switched off in Spotler"
 CHANNEL_CLOSED = "e-mail channel closed in Spotler"
+BOTH_OFF = "permission switched off and e-mail channel closed in Spotler"
 Pages = Iterator[list[Event]]  # the events of one page at a time
 
 
@@ -37,10 +38,13 @@ def bounce_kind(text: str | None) -> str:
 
 
 def _why_not_mailed(contact: dict, bits: list[int]) -> str:
-    """A bit of the audience switched off is the person's act; a closed channel with the bits still on is a
-    global opt-out or Mail+'s bounce handling."""
+    """Which of the two ways of not being mailed hold: the audience's bits off (the person, or crm-sync's own
+    unsubscribe), the e-mail channel closed (a global opt-out or Mail+'s bounce handling, never crm-sync), or
+    both."""
+    channels = {c.get("name"): c.get("value") for c in contact.get("channels") or []}
     enabled = {p.get("bit") for p in (contact.get("properties") or {}).get("permissions") or [] if p.get("enabled")}
-    return CHANNEL_CLOSED if enabled.intersection(bits) else PERMISSION_OFF
+    closed, bits_off = channels.get("EMAIL") is False, not enabled.intersection(bits)
+    return BOTH_OFF if closed and bits_off else CHANNEL_CLOSED if closed else PERMISSION_OFF
 
 
 class SpotlerFeeds:

@@ -336,6 +336,10 @@ class ModelMachine(RuleBasedStateMachine):
                                               self.clock.visible(at)))
             if kind == "hard" or (kind == "soft" and self._stopped(address)):
                 self.model.bounced.add(address)
+                if self.provider_name == "spotler":  # the contact's change date is now the bounce's, if later
+                    for unsubscribe in self.model.pending:
+                        if unsubscribe.address == address:
+                            unsubscribe.visible = max(unsubscribe.visible, at)
 
     def _stopped(self, address: str) -> bool:
         """Spotler stopped mailing the address (its e-mail channel closed after soft bounces)."""
