@@ -78,9 +78,9 @@ class SpotlerPuller:
         self.importer.checkpoint("cursor_written")
 
     def _new_unsubscribes(self, start: datetime, end: datetime) -> Pages:
-        """Switched-off contacts the state store still knows as receiving mail. One crm-sync unsubscribed
-        itself (a CRM opt-out echoed back) or already knew about is not news. A channel Mail+ closed after
-        a bounce streak is bounce handling: a cleaning, never the person's opt-out."""
+        """Contacts Mail+ no longer mails that are news to the state store (``_news``): crm-sync's own
+        unsubscribe echoed back, or what the pull already imported, is not. A closed channel that alone
+        speaks for the contact is bounce handling (a cleaning) after a bounce streak, else a global opt-out."""
         audience = self.importer.audience
         for events in self.feeds.unsubscribes(start, end):
             states = self.store.member_states(audience, [event.email_id for event in events])
