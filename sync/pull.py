@@ -13,8 +13,9 @@ The provider-specific pulls are sync/pull_mailchimp.py and sync/pull_spotler.py.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,11 +27,14 @@ from sync.engagement import (
     event_record,
     flags_for,
 )
+from sync.paging import ListKeptMoving
 from sync.placement import UNMATCHED, Placement, needs_address_lookup, with_addresses
 from sync.records import ActivityRecord, ContactFlags
 from sync.state.ledger import LedgerEvent
 from sync.state.members import MemberOutcome
 from sync.state.store import StateStore
+
+log = logging.getLogger(__name__)
 
 Checkpoint = Callable[[str], None]
 OWN_ENTRY = frozenset({"bounce", "unsubscribe", "cleaned"})  # also get an entry of their own
@@ -90,6 +94,17 @@ class EventImporter:
         self.report.flags_changed += self.crm.set_flags(flags)
         self.checkpoint("crm_written")
         self._record(ledger, statuses)
+
+    def import_stream(self, name: str, pages: Iterable[list[Event]]) -> bool:
+        """Import every page of one stream; False (logged) when its list kept moving under the reads, so the
+        caller leaves the stream's cursor where it was and the next run reads it again."""
+        try:
+            for events in pages:
+                self.import_page(events)
+        except ListKeptMoving as error:
+            log.warning("%s: %s; it is read again next run", name, error)
+            return False
+        return True
 
     def set_aside(self, events: list[Event], reason: str, contacts: dict[str, str]) -> None:
         """Record events that must change nothing (crm-sync's own writes coming back) with the reason;

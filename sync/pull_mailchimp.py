@@ -70,11 +70,7 @@ class MailchimpPuller:
         the run's upper bound; the cursor moves to that bound only after the whole stream."""
         cursor = self.store.get_cursor(name)
         since = parse_time(cursor.value) - self.lag - SECOND if cursor else None
-        try:
-            for events in pages(since):
-                self.importer.import_page(events)
-        except ListKeptMoving as error:
-            log.warning("%s: %s; it is read again next run", name, error)
+        if not self.importer.import_stream(name, pages(since)):
             return
         if cursor is None or self.until > parse_time(cursor.value):
             self.store.set_cursor(name, iso(self.until))

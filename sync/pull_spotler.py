@@ -9,7 +9,6 @@ stopped mailing after bounces is known as bounced before its switched-off channe
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -25,13 +24,11 @@ from sync.connectors.spotler_feeds import (
     parse_time,
 )
 from sync.engagement import Event
-from sync.paging import ListKeptMoving
 from sync.placement import PREVIOUS_ADDRESS
 from sync.plan import INACTIVE_STATUSES
 from sync.pull import EventImporter, PullReport
 from sync.state.members import MemberStateRow
 
-log = logging.getLogger(__name__)
 Window = Callable[[datetime, datetime], Pages]
 SOFT_BOUNCES_TO_STOP = 4  # Mail+ stops mailing after a hard bounce or 4 soft bounces in a row
 BOUNCE_STOP = "stopped mailing after repeated bounces"
@@ -67,11 +64,7 @@ class SpotlerPuller:
         start = parse_time(cursor.value) - self.lag if cursor else self.window_start
         if start >= self.window_end:
             return
-        try:
-            for events in pages(start, self.window_end):
-                self.importer.import_page(events)
-        except ListKeptMoving as error:
-            log.warning("%s: %s; the window is read again next run", name, error)
+        if not self.importer.import_stream(name, pages(start, self.window_end)):
             return
         if cursor is None or self.window_end > parse_time(cursor.value):
             self.store.set_cursor(name, iso(self.window_end))
