@@ -15,6 +15,7 @@ from typing import Protocol
 from sync.addresses import normalise_email
 from sync.households import plan_household
 from sync.mapping.model import AudienceMapping
+from sync.mapping.payload import Payload
 from sync.plan import LEAVES, Action, MemberPlan, leave_reason, plan_member
 from sync.records import CrmContact
 from sync.settings import AudienceSettings
@@ -44,7 +45,7 @@ class AudienceJob:
     mapping: AudienceMapping
     target_list_id: str | None = None
     chunk_size: int = 1000
-    build: Callable[[CrmContact], dict[str, object]] | None = None  # the provider payload; default Mailchimp's
+    build: Callable[[CrmContact], Payload] | None = None  # the provider payload; default Mailchimp's
 
     def plan(self, contact: CrmContact, state: MemberStateRow | None) -> MemberPlan:
         """The plan for one contact in this audience."""
@@ -87,9 +88,15 @@ class PlanSummary:
     changes: list[MemberPlan] = field(default_factory=list)
     sample_limit: int = 20
     records_to_update: int = 0  # skips and merges whose reason the state store does not hold yet
+    warnings: Counter = field(default_factory=Counter)  # (field, problem) -> contacts with that field warning
+    warning_sample: list[tuple[str, str]] = field(default_factory=list)  # (contact id, warning text)
 
     def add(self, plan: MemberPlan, state: MemberStateRow | None = None) -> None:
         self.actions[plan.action.value] += 1
+        for warning in plan.warnings:
+            self.warnings[(warning.field, warning.problem)] += 1
+            if self.sample_limit == 0 or len(self.warning_sample) < self.sample_limit:
+                self.warning_sample.append((plan.contact_id, warning.text()))
         if plan.action in (Action.SKIP, Action.MERGED) and not records_reason(plan, state):
             self.records_to_update += 1
         if plan.reason and plan.action in (Action.SKIP, Action.MERGED, *LEAVES):
@@ -120,7 +127,14 @@ class PlanSummary:
             "skipped_by_reason": dict(self.reasons),
             "merge_fields_to_create": self.fields_to_create,
             "changes": [_change(plan) for plan in self.changes],
+            "field_warnings": [{"field": tag, "problem": problem, "contacts": count}
+                               for (tag, problem), count in sorted(self.warnings.items())],
         }
+
+    @property
+    def warning_count(self) -> int:
+        """Field warnings in this plan (a contact with two bad fields counts twice)."""
+        return sum(self.warnings.values())
 
 
 def records_reason(plan: MemberPlan, state: MemberStateRow | None) -> bool:

@@ -10,8 +10,9 @@ Consent rules, in order (the first that applies decides):
    policy (keep, unsubscribe, or archive, the last only for members this connector added). A contact
    that was never pushed is skipped with the reason.
 2. No usable e-mail address, or an address the CRM marks invalid: skipped with the reason.
-3. The provider refused the address for good before (compliance state, permanently deleted, fake):
-   skipped with that reason, never retried. A member who unsubscribed or was cleaned in the provider is
+3. The provider refused the address for good before (compliance state, permanently deleted, fake) or
+   refused the payload's values: skipped with that reason while the address (or the payload) it was
+   about is unchanged; a corrected CRM value is tried again. A member who unsubscribed or was cleaned in the provider is
    skipped too; with ``reoptin`` on, an unsubscribed member whose CRM consent is given is asked once to
    re-opt-in (status ``pending``: Mailchimp mails them a confirmation).
 4. An archived member is not new: it is re-added only when crm-sync archived it itself after reading
@@ -21,6 +22,8 @@ Consent rules, in order (the first that applies decides):
    for an existing member), moved to a new address, updated, or left unchanged by payload hash.
 
 Contacts sharing an address are planned together (``sync/households.py``): one decision per address.
+A field whose CRM value cannot be converted is left out of the payload with a warning (``sync/mapping/payload.py``);
+the contact is still planned.
 """
 
 from __future__ import annotations
@@ -31,12 +34,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sync.addresses import normalise_email
-from sync.errors import RecordError
 from sync.mapping.model import AudienceMapping
-from sync.mapping.payload import build_payload, payload_hash
+from sync.mapping.payload import FieldWarning, Payload, build_payload, payload_hash
+from sync.mapping.transforms import excerpt
 from sync.records import CrmContact
 from sync.settings import AudienceSettings, LeavePolicy
 from sync.state.members import MemberStateRow
+from sync.state.models import KEY_LENGTH
 
 
 class Action(StrEnum):
@@ -57,9 +61,14 @@ WRITES = frozenset({Action.CREATE, Action.UPDATE, Action.CHANGE_EMAIL, Action.RE
 LEAVES = frozenset({Action.UNSUBSCRIBE, Action.ARCHIVE})
 # Reason codes the provider gave that mean "never again for this address".
 TERMINAL_REASONS = frozenset({"compliance_state", "forgotten_email", "invalid_address"})
+# The provider refused the payload's values: not sent again until they change.
+PAYLOAD_REASONS = frozenset({"invalid_field_value"})
 # Reasons that mean a contact was refused (by the provider or for its data), as `crm-sync status` lists them;
 # consent skips (no_consent, opted_out, ...) are not failures.
-REJECTION_REASONS = TERMINAL_REASONS | {"invalid_field_value", "provider_rejected", "signup_throttled"}
+REJECTION_REASONS = TERMINAL_REASONS | PAYLOAD_REASONS | {
+    "provider_rejected", "signup_throttled", "email_too_long", "contact_id_too_long"}
+# RFC 5321: an address has at most 254 characters.
+EMAIL_MAX = 254
 # Recorded once a re-opt-in mail was asked for, so it is never asked again (it mails the person each time).
 REOPTIN_ASKED = "reoptin_requested"
 # One @, no spaces, a dot in the domain: anything else cannot be delivered and is not sent at all.
@@ -91,6 +100,23 @@ class MemberPlan:
     detail: str | None = None
     merged_into: str | None = None
     changes: Mapping[str, tuple[object, object]] = field(default_factory=dict)
+    warnings: tuple[FieldWarning, ...] = ()  # fields left out of (or cleaned in) the payload
+
+
+def rejection_key(reason: str | None, email: str | None, digest: str | None) -> str | None:
+    """What a rejection for ``reason`` was about, as a hash: the address for an address the provider refused,
+    the whole payload for refused values; None for rejections that are tried again every run."""
+    if reason in TERMINAL_REASONS and email is not None:
+        return payload_hash({"email": email})
+    if reason in PAYLOAD_REASONS:
+        return digest
+    return None
+
+
+def still_rejected(state: MemberStateRow | None, email: str, digest: str) -> bool:
+    """Whether the stored rejection still holds: the address or values it was about are unchanged."""
+    return (state is not None and state.rejected_key is not None
+            and state.rejected_key == rejection_key(state.reason_code, email, digest))
 
 
 def consent_given(contact: CrmContact, consent_field: str) -> bool | None:
@@ -122,7 +148,7 @@ def plan_member(
     audience: AudienceSettings,
     mapping: AudienceMapping,
     target_list_id: str | None = None,
-    build: Callable[[CrmContact], dict[str, object]] | None = None,
+    build: Callable[[CrmContact], Payload] | None = None,
 ) -> MemberPlan:
     """Decide what to do with one contact (see the module docstring for the rules).
 
@@ -135,24 +161,19 @@ def plan_member(
             return MemberPlan(contact.id, Action.SKIP, email,
                               reason=ARCHIVED_BY_SYNC if archived_by_sync(state) else leaving)
         return leave_member(contact.id, state, audience, leaving)
-    if email is None:
-        return MemberPlan(contact.id, Action.SKIP, email, reason="no_email")
-    if not EMAIL_SHAPE.fullmatch(email):
-        return MemberPlan(contact.id, Action.SKIP, email, reason="malformed_email",
-                          detail=f"{contact.email!r} is not an e-mail address")
-    if contact.consent.email_invalid:
-        return MemberPlan(contact.id, Action.SKIP, email, reason="email_invalid",
-                          detail=contact.consent.invalid_reason)
-    try:
-        merge_fields = build(contact) if build is not None else build_payload(contact, mapping)
-    except RecordError as error:
-        return MemberPlan(contact.id, Action.SKIP, email, reason=error.reason_code, detail=error.detail)
+    unusable = _unusable(contact, email)
+    if unusable is not None:
+        return unusable
+    payload = build(contact) if build is not None else build_payload(contact, mapping)
+    merge_fields, warnings = payload.values, payload.warnings
     digest = payload_hash({"email": email, "merge_fields": merge_fields})
-    if state is not None and state.reason_code in TERMINAL_REASONS:
-        return MemberPlan(contact.id, Action.SKIP, email, reason=state.reason_code, detail=state.last_error)
+    if still_rejected(state, email, digest):
+        return MemberPlan(contact.id, Action.SKIP, email, reason=state.reason_code, warnings=warnings,
+                          detail=f"{state.last_error} (tried again once the CRM value changes)")
     if state is not None and state.provider_status in ("unsubscribed", "cleaned"):
         if audience.reoptin and state.provider_status == "unsubscribed" and state.reason_code != REOPTIN_ASKED:
-            return MemberPlan(contact.id, Action.REOPTIN, email, merge_fields, digest, reason=REOPTIN_ASKED)
+            return MemberPlan(contact.id, Action.REOPTIN, email, merge_fields, digest, reason=REOPTIN_ASKED,
+                              warnings=warnings)
         return MemberPlan(contact.id, Action.SKIP, email, reason=f"{state.provider_status}_in_provider",
                           detail="only the person can subscribe again; crm-sync never re-subscribes")
     if state is not None and state.provider_status == "archived" and not archived_by_sync(state):
@@ -160,15 +181,38 @@ def plan_member(
                           detail="archived outside crm-sync: it may have unsubscribed first, so it is not re-added")
     if state is None or state.provider_id is None or state.provider_status in ("archived", NOT_FOUND):
         return MemberPlan(contact.id, Action.CREATE, email, merge_fields, digest, status_if_new="subscribed",
-                          changes={tag: (None, value) for tag, value in merge_fields.items()})
+                          changes={tag: (None, value) for tag, value in merge_fields.items()}, warnings=warnings)
     changes = _changes(state, email, merge_fields)
     if state.email is not None and normalise_email(state.email) != email:
-        return MemberPlan(contact.id, Action.CHANGE_EMAIL, email, merge_fields, digest,
-                          status_if_new="subscribed", previous_email=state.email, changes=changes)
+        return MemberPlan(contact.id, Action.CHANGE_EMAIL, email, merge_fields, digest, status_if_new="subscribed",
+                          previous_email=state.email, changes=changes, warnings=warnings)
     if digest != state.payload_hash:
         return MemberPlan(contact.id, Action.UPDATE, email, merge_fields, digest,
-                          status_if_new="subscribed", changes=changes)
-    return MemberPlan(contact.id, Action.UNCHANGED, email, payload_hash=digest)
+                          status_if_new="subscribed", changes=changes, warnings=warnings)
+    return MemberPlan(contact.id, Action.UNCHANGED, email, payload_hash=digest, warnings=warnings)
+
+
+def _unusable(contact: CrmContact, email: str | None) -> MemberPlan | None:
+    """The skip for a contact whose address (or id) cannot be sent or recorded; None when it can."""
+    if len(contact.id) > KEY_LENGTH:
+        return MemberPlan(contact.id, Action.SKIP, None, reason="contact_id_too_long",
+                          detail=f"the contact id has {len(contact.id)} characters; the state store keeps ids "
+                                 f"of at most {KEY_LENGTH}")
+    if email is None:
+        return MemberPlan(contact.id, Action.SKIP, email, reason="no_email")
+    if len(email) > EMAIL_MAX or not EMAIL_SHAPE.fullmatch(email):
+        length = f" (it has {len(email)} characters; an address has at most {EMAIL_MAX})" \
+            if len(email) > EMAIL_MAX else ""
+        return MemberPlan(contact.id, Action.SKIP, email if len(email) <= KEY_LENGTH else None,
+                          reason="malformed_email", detail=f"{excerpt(contact.email, 80)} is not an e-mail address{length}")
+    if len(email) > KEY_LENGTH:
+        return MemberPlan(contact.id, Action.SKIP, None, reason="email_too_long",
+                          detail=f"the address has {len(email)} characters; crm-sync keeps addresses of at most "
+                                 f"{KEY_LENGTH} (very rare: ask the person for a shorter one)")
+    if contact.consent.email_invalid:
+        return MemberPlan(contact.id, Action.SKIP, email, reason="email_invalid",
+                          detail=contact.consent.invalid_reason)
+    return None
 
 
 def merged(contact: CrmContact, winner_id: str, state: MemberStateRow | None = None) -> MemberPlan:

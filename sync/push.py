@@ -25,10 +25,24 @@ from typing import Protocol
 
 from sync.addresses import normalise_email
 from sync.audience_plan import AudienceJob, PlanSummary, records_reason, stream_plans
-from sync.connectors.provider import MemberRef, MemberResult, MemberWrite, ProviderAudience
+from sync.connectors.provider import (
+    MemberRef,
+    MemberResult,
+    MemberWrite,
+    ProviderAudience,
+)
 from sync.errors import EXIT_RUN_FAILED, CrmSyncError, ProviderRejected
 from sync.mapping.fields import FieldPlan
-from sync.plan import ARCHIVED_BY_SYNC, INACTIVE_STATUSES, LEAVES, NOT_FOUND, SHARED_EMAIL, Action, MemberPlan
+from sync.plan import (
+    ARCHIVED_BY_SYNC,
+    INACTIVE_STATUSES,
+    LEAVES,
+    NOT_FOUND,
+    SHARED_EMAIL,
+    Action,
+    MemberPlan,
+    rejection_key,
+)
 from sync.push_intents import intent_for
 from sync.records import ContactFlags
 from sync.state.members import MemberOutcome, MemberStateRow
@@ -105,7 +119,8 @@ class PushReport:
     def counts(self) -> dict[str, int]:
         counts = dict(self.summary.actions)
         counts.update(written=self.written, rejected=self.rejected, not_found=self.not_found,
-                      opt_outs_found=self.opt_outs_found, requests=self.requests, write_requests=self.write_requests)
+                      opt_outs_found=self.opt_outs_found, requests=self.requests, write_requests=self.write_requests,
+                      field_warnings=self.summary.warning_count)
         return counts
 
 
@@ -303,13 +318,17 @@ class PushExecutor:
                  now: datetime) -> MemberOutcome:
         if plan.action in LEAVES and result is not None and (result.ok or result.reason_code == NOT_FOUND):
             return self._left(plan, result)
+        warnings = [warning.as_dict() for warning in plan.warnings]
         if result is None or not result.ok:
             reason = result.reason_code if result else "provider_rejected"
             detail = result.error if result else "no answer for this address"
             self.report.rejected += 1
             self.report.rejections.append((plan.contact_id, reason, detail))
-            return MemberOutcome(plan.contact_id, email=plan.email, last_error=detail, reason_code=reason)
+            return MemberOutcome(plan.contact_id, email=plan.email, last_error=detail, reason_code=reason,
+                                 warnings=warnings, rejected_key=rejection_key(reason, plan.email, plan.payload_hash))
         self.report.written += 1
+        for warning in plan.warnings:
+            log.warning("audience %s, contact %s: %s", self.job.name, plan.contact_id, warning.text())
         owned = result.created or bool(state and state.owned)
         if result.created and self.owner_segment is not None:
             self._to_tag.append(result.email)
@@ -317,7 +336,7 @@ class PushExecutor:
         status = result.status or (state.provider_status if state else None)
         return MemberOutcome(plan.contact_id, email=plan.email, provider_id=result.provider_id,
                              payload_hash=plan.payload_hash, payload=dict(plan.merge_fields or {}),
-                             provider_status=status, owned=owned, pushed_at=now,
+                             provider_status=status, owned=owned, pushed_at=now, warnings=warnings,
                              reason_code=plan.reason if plan.action is Action.REOPTIN else None)
 
     def _left(self, plan: MemberPlan, result: MemberResult) -> MemberOutcome:
@@ -345,6 +364,10 @@ class PushExecutor:
     def _note_quiet(self, plan: MemberPlan, state: MemberStateRow | None) -> None:
         """Skips and merges are recorded only when their reason changed, so a quiet re-run writes nothing."""
         if records_reason(plan, state):
+            return
+        if plan.reason == "contact_id_too_long":  # cannot be stored: reported, and planned again next run
+            self.report.rejected += 1
+            self.report.rejections.append((plan.contact_id[:80] + "…", plan.reason, plan.detail or ""))
             return
         self._quiet.append(MemberOutcome(plan.contact_id, email=None, last_error=plan.detail,
                                          reason_code=plan.reason, merged_into=plan.merged_into))

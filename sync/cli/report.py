@@ -26,6 +26,13 @@ def print_plan(summary: PlanSummary) -> None:
     hidden = summary.sampled_actions - len(summary.changes)
     if hidden > 0:
         click.echo(f"    … and {hidden:,} more (`crm-sync plan --limit 0` shows all, `--json` for scripts)")
+    if summary.warning_sample:
+        click.echo("  field warnings (the contact is synced without that field's value):")
+        for contact_id, text in summary.warning_sample:
+            click.echo(f"    contact {contact_id}: {text}")
+        hidden = summary.warning_count - len(summary.warning_sample)
+        if hidden > 0:
+            click.echo(f"    … and {hidden:,} more")
 
 
 def print_push(report: PushReport) -> None:
@@ -58,3 +65,7 @@ def _print_counts(summary: PlanSummary) -> None:
         click.echo(f"    {reason:<28} {count:>7,}")
     if summary.fields_to_create:
         click.echo(f"  merge fields to create: {', '.join(summary.fields_to_create)}")
+    if summary.warnings:
+        click.echo(f"  field warnings {summary.warning_count:>9,}")
+        for (tag, problem), count in sorted(summary.warnings.items(), key=lambda item: (-item[1], item[0])):
+            click.echo(f"    {tag}: {problem:<22} {count:>7,}")

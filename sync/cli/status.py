@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import click
 from rich.console import Console
@@ -32,15 +32,21 @@ def status(app: App, limit: int, failure_limit: int, as_json: bool) -> None:
         runs = store.recent_runs(limit)
         failures = store.recent_failures(REJECTION_REASONS, failure_limit) if failure_limit else []
         totals = store.failure_counts(REJECTION_REASONS)
+        warnings = store.warning_counts()
     finally:
         store.close()
     if as_json:
         click.echo(json.dumps({"runs": [run.as_dict() for run in runs],
                                "failures": [_failure_dict(row) for row in failures],
-                               "failure_totals": totals}, indent=2, default=str))
+                               "failure_totals": totals,
+                               "field_warnings": {audience: [{"field": tag, "problem": problem, "contacts": n}
+                                                             for (tag, problem), n in sorted(counts.items())]
+                                                  for audience, counts in sorted(warnings.items())}},
+                              indent=2, default=str))
         return
     _print_runs(runs)
     _print_failures(failures, totals)
+    _print_warnings(warnings)
 
 
 def _print_runs(runs: list[RunRow]) -> None:
@@ -73,6 +79,17 @@ def _print_failures(failures: list[MemberStateRow], totals: dict[str, int]) -> N
                        f"{row.last_error or '-'}")
     if totals:
         click.echo("\n`crm-sync why EMAIL` explains one contact.")
+
+
+def _print_warnings(warnings: dict[str, Counter]) -> None:
+    """Per audience and field, how many contacts were synced without (or with a cleaned) value."""
+    for audience, counts in sorted(warnings.items()):
+        click.echo(f"\nField warnings in {audience} (contacts synced without the field's value, or with control "
+                   f"characters removed): {sum(counts.values())}")
+        for (tag, problem), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            click.echo(f"  {tag}: {problem}: {count}")
+    if warnings:
+        click.echo("\n`crm-sync why EMAIL` shows one contact's warnings and values.")
 
 
 def _failure_dict(row: MemberStateRow) -> dict[str, object]:

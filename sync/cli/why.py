@@ -16,7 +16,7 @@ from sync.addresses import normalise_email
 from sync.cli.context import App, pass_app
 from sync.connectors.crm_sql import open_crm
 from sync.jobs import audience_names
-from sync.plan import REJECTION_REASONS, TERMINAL_REASONS
+from sync.plan import PAYLOAD_REASONS, REJECTION_REASONS, TERMINAL_REASONS
 from sync.settings import Settings
 from sync.state.ledger import LedgerRow
 from sync.state.members import MemberStateRow
@@ -47,7 +47,9 @@ class ContactState:
             return (f"not a member of its own: shares its address with contact {state.merged_into}, which stands "
                     f"for it in the audience ({state.reason_code})")
         if state.reason_code in REJECTION_REASONS:
-            again = "never retried" if state.reason_code in TERMINAL_REASONS else "tried again by the next push"
+            again = ("tried again once the CRM address changes" if state.reason_code in TERMINAL_REASONS else
+                     "tried again once a CRM value it was about changes" if state.reason_code in PAYLOAD_REASONS
+                     else "tried again by the next push")
             kept = f"; the provider keeps what was pushed on {state.pushed_at:%Y-%m-%d}" if state.pushed_at else ""
             return f"failed: {reason} ({again}){kept}"
         if state.provider_id is None:
@@ -174,6 +176,10 @@ def _print_state(state: MemberStateRow) -> None:
         click.echo("  last pushed fields:")
         for tag, value in state.payload.items():
             click.echo(f"    {tag:<16} {value!r}")
+    if state.warnings:
+        click.echo("  field warnings (fix the value in the CRM; the next push sends it):")
+        for warning in state.warnings:
+            click.echo(f"    {warning['field']:<16} {warning['problem']}: {warning['detail']} (from {warning['sources']})")
 
 
 def _print_events(contact: ContactState) -> None:

@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from operator import itemgetter
 
-from sqlalchemy import Column, Connection, Engine, and_, func, select
+from sqlalchemy import Column, Connection, Engine, and_, func, select, type_coerce
+from sqlalchemy.types import NullType
 
 from sync.addresses import normalise_email
 from sync.connectors.crm_schema import BoundSchema
@@ -104,6 +105,11 @@ def to_datetime(value: object) -> FieldValue:
         return text
 
 
+def _modified_at(value: object) -> datetime:
+    converted = to_datetime(value)
+    return converted if isinstance(converted, datetime) else _EPOCH
+
+
 def to_text(value: object) -> FieldValue:
     return value if value is None or isinstance(value, str) else str(value)
 
@@ -191,7 +197,26 @@ def _converter(column: Column, field_type: CrmFieldType) -> Callable[[object], F
         python_type = column.type.python_type
     except NotImplementedError:
         return convert
+    if convert is to_number and python_type in (Decimal, float):
+        return _to_fraction  # a NUMERIC column read as stored hands whole numbers back as int on SQLite
     return None if convert is to_text and python_type is str else convert
+
+
+def _to_fraction(value: object) -> FieldValue:
+    number = to_number(value)
+    return float(number) if isinstance(number, int) else number
+
+
+def _as_stored(column: Column):
+    """The column read as the database hands it over, converted here value by value: a typed column can hold
+    what its type does not allow (SQLite keeps 'abc' in a NUMERIC column, MariaDB '0000-00-00' in a DATE),
+    and SQLAlchemy's own conversion would then fail the whole query. Strings need no conversion."""
+    try:
+        if column.type.python_type is str:
+            return column
+    except NotImplementedError:
+        return column
+    return type_coerce(column, NullType()).label(f"raw_{column.table.name}_{column.name}")
 
 
 class ContactReader:
@@ -229,7 +254,7 @@ class ContactReader:
                   for name, table, spec in description.standard_fields()]
         fields += [(custom.field.name, custom.column, custom.field.type) for custom in custom_fields]
         self._fields = [(name, position(column), _converter(column, field_type)) for name, column, field_type in fields]
-        self._columns = list(positions)
+        self._columns = [column if column is self._id else _as_stored(column) for column in positions]
         self._core_values = itemgetter(*self._core)
 
     def iter_contacts(self, engine: Engine, chunk_size: int, list_id: object | None) -> Iterator[CrmContact]:
@@ -275,8 +300,8 @@ class ContactReader:
                 invalid_reason=reason,
                 postal_opt_in=to_bool(postal),
             ),
-            # A row without a modification time sorts as the oldest change.
-            modified_at=as_utc(modified_at) if isinstance(modified_at, datetime) else _EPOCH,
+            # A row without a (readable) modification time sorts as the oldest change.
+            modified_at=_modified_at(modified_at),
             deleted=_set_unless_clearly_not(deleted),
             organisation_id=None if organisation_id is None else str(organisation_id),
             organisation_locked=_set_unless_clearly_not(locked),

@@ -17,11 +17,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sync.errors import RecordError
 from sync.mapping.model import AudienceMapping, FieldMapping
 from sync.mapping.model import ProviderFieldType as T
-from sync.mapping.payload import field_value, raw_value, read_value
-from sync.mapping.transforms import ConversionError, is_empty, to_date, to_number, to_text
+from sync.mapping.payload import (
+    Payload,
+    PayloadBuilder,
+    field_value,
+    raw_value,
+    read_value,
+)
+from sync.mapping.transforms import (
+    ConversionError,
+    is_empty,
+    to_date,
+    to_number,
+    to_text,
+)
 from sync.records import CrmContact, FieldValue
 
 # Spotler property types each mapping type can fill; the first is the one to create.
@@ -142,28 +153,22 @@ def _missing_entries(where: str, name: str, mapped: FieldMapping, entries: Mappi
             f"{', '.join(entries.values()) or 'none'}); add them in Mail+ (Contacts > Properties)"]
 
 
-def build_properties(contact: CrmContact, mapping: AudienceMapping, plan: PropertyPlan) -> dict[str, object]:
-    """The Spotler property values for one contact, by property name (JSON-serialisable).
-
-    Raises ``RecordError(contact.id, "invalid_field_value", ...)`` naming the field and the value.
-    """
-    properties: dict[str, object] = {}
-    for tag, mapped in mapping.fields.items():
-        if mapped.spotler is None:
-            continue
-        try:
-            if isinstance(mapped.spotler, dict) and isinstance(mapped.source, dict):
-                for part, name in mapped.spotler.items():
-                    text = to_text(read_value(contact.fields, mapped.source[part], mapped.trim))
-                    properties[name] = _checked_text(text, plan.types.get(name, "string"))
-            elif isinstance(mapped.spotler, str):
-                name = mapped.spotler
-                properties[name] = property_value(mapped, contact.fields, plan.types.get(name, "string"),
-                                                  plan.entries.get(name))
-        except ConversionError as exc:
-            raise RecordError(contact.id, "invalid_field_value",
-                              f"{tag} (from {', '.join(mapped.source_fields)}): {exc}") from None
-    return properties
+def build_properties(contact: CrmContact, mapping: AudienceMapping, plan: PropertyPlan) -> Payload:
+    """The Spotler property values for one contact, by property name (JSON-serialisable); a value that
+    cannot be converted is left out with a warning (``sync/mapping/payload.py``). Spotler documents no
+    length limit for string properties, so none is applied."""
+    builder = PayloadBuilder()
+    for mapped in mapping.fields.values():
+        if isinstance(mapped.spotler, dict) and isinstance(mapped.source, dict):
+            for part, name in mapped.spotler.items():
+                builder.add(name, mapped, lambda part=part, name=name, mapped=mapped: _checked_text(
+                    to_text(read_value(contact.fields, mapped.source[part], mapped.trim)),
+                    plan.types.get(name, "string")), sources=mapped.source[part])
+        elif isinstance(mapped.spotler, str):
+            name = mapped.spotler
+            builder.add(name, mapped, lambda name=name, mapped=mapped: property_value(
+                mapped, contact.fields, plan.types.get(name, "string"), plan.entries.get(name)))
+    return builder.payload()
 
 
 def property_value(mapped: FieldMapping, values: Mapping[str, FieldValue], kind: str,
@@ -191,7 +196,7 @@ def set_value(text: str, entries: Mapping[int, str]) -> list[dict[str, object]]:
     unknown = [name for name in wanted if name.casefold() not in bits]
     if unknown:
         raise ConversionError(f"the Spotler set property has no entry {', '.join(map(repr, unknown))} "
-                              f"(its entries: {', '.join(entries.values()) or 'none'})")
+                              f"(its entries: {', '.join(entries.values()) or 'none'})", "unknown_choice")
     chosen = {bits[name.casefold()] for name in wanted}
     return [{"bit": bit, "enabled": bit in chosen} for bit in entries]
 
@@ -199,7 +204,7 @@ def set_value(text: str, entries: Mapping[int, str]) -> list[dict[str, object]]:
 def _checked_text(text: str, kind: str) -> str:
     if text and kind == "postcode" and not DUTCH_POSTCODE.fullmatch(text.strip()):
         raise ConversionError(f"{text!r} is not a Dutch postcode (1234 AB), which a Spotler postcode property "
-                              "requires; map foreign postcodes to a string property")
+                              "requires; map foreign postcodes to a string property", "not_a_postcode")
     return text
 
 

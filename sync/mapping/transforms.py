@@ -33,8 +33,40 @@ NAME_PARTICLES = frozenset({"van", "de", "der", "den", "het", "ten", "ter", "te"
 _WORDS = re.compile(r"(\s+)")
 
 
+# Text the provider should never receive: ANSI escape sequences (whole, so no "[31m" is left behind), then
+# every other control character but tab and line breaks (C0, DEL, C1). NUL is refused, not stripped: it
+# usually means binary data in a text column, and what is left of it is not what the CRM user typed.
+_ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-_])")
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 class ConversionError(ValueError):
-    """A CRM value cannot become the provider value; the message says which value and why."""
+    """A CRM value cannot become the provider value; the message says which value and why, ``code`` what
+    kind of problem it is (counted per field in the warnings)."""
+
+    def __init__(self, message: str, code: str = "invalid_value"):
+        super().__init__(message)
+        self.code = code
+
+
+def excerpt(value: object, limit: int = 40) -> str:
+    """A value for a message: its repr, cut to ``limit`` characters (a 10,000-character value stays readable)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 1]}…"
+
+
+def clean_text(text: str, max_length: int | None = None) -> tuple[str, int]:
+    """The text without control characters, and how many characters were removed.
+
+    Raises ``ConversionError`` for text holding NUL, and for text longer than ``max_length`` once cleaned
+    (a provider would refuse the whole contact, or cut the value where nobody decided)."""
+    if "\x00" in text:
+        raise ConversionError(f"{excerpt(text)} holds a NUL character (binary data in a text field?)", "nul_character")
+    cleaned = _CONTROL.sub("", _ANSI_ESCAPE.sub("", text))
+    if max_length is not None and len(cleaned) > max_length:
+        raise ConversionError(f"{excerpt(cleaned)} has {len(cleaned)} characters; the provider keeps at most "
+                              f"{max_length}", "too_long")
+    return cleaned, len(text) - len(cleaned)
 
 
 def is_empty(value: FieldValue) -> bool:
@@ -84,23 +116,25 @@ def to_number(value: FieldValue | Decimal, decimals: int | None = None) -> int |
     Text is parsed as a plain decimal number ("12.5", "-3", "1e3"); "1,5", "abc", NaN and infinity are refused.
     """
     if isinstance(value, bool):
-        raise ConversionError(f"{value!r} is a yes/no value, not a number")
+        raise ConversionError(f"{value!r} is a yes/no value, not a number", "not_a_number")
     if isinstance(value, str):
         text = value.strip()
         if not _NUMBER_TEXT.fullmatch(text):
-            raise ConversionError(f"{value!r} is not a number (use a dot for decimals and no thousands separators)")
+            raise ConversionError(f"{excerpt(value)} is not a number (use a dot for decimals and no thousands "
+                                  "separators)", "not_a_number")
         number = Decimal(text)
     elif isinstance(value, (int, float, Decimal)):
         number = _to_decimal(value)
     else:
-        raise ConversionError(f"{value!r} ({type(value).__name__}) is not a number")
+        raise ConversionError(f"{excerpt(value)} ({type(value).__name__}) is not a number", "not_a_number")
     if not number.is_finite():
-        raise ConversionError(f"{value!r} is not a finite number")
+        raise ConversionError(f"{value!r} is not a finite number", "not_a_number")
     if decimals is not None:
         try:
             number = number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
         except InvalidOperation:
-            raise ConversionError(f"{value!r} has too many digits to round to {decimals} decimals") from None
+            raise ConversionError(f"{excerpt(value)} has too many digits to round to {decimals} decimals",
+                                  "not_a_number") from None
     return _normalise_number(number)
 
 
@@ -115,8 +149,8 @@ def to_date(value: FieldValue) -> date:
         try:
             return datetime.fromisoformat(text).date() if len(text) > 10 else date.fromisoformat(text)
         except ValueError:
-            raise ConversionError(f"{value!r} is not a date (expected YYYY-MM-DD)") from None
-    raise ConversionError(f"{value!r} ({type(value).__name__}) is not a date")
+            raise ConversionError(f"{excerpt(value)} is not a date (expected YYYY-MM-DD)", "not_a_date") from None
+    raise ConversionError(f"{excerpt(value)} ({type(value).__name__}) is not a date", "not_a_date")
 
 
 def format_date(value: FieldValue, date_format: str) -> str:
@@ -136,7 +170,8 @@ def translate_choice(value: FieldValue, choices: Mapping[str, str]) -> str:
         return choices[key]
     except KeyError:
         known = ", ".join(repr(k) for k in choices)
-        raise ConversionError(f"{key!r} has no translation in choices (known: {known})") from None
+        raise ConversionError(f"{excerpt(key)} has no translation in choices (known: {known})",
+                              "unknown_choice") from None
 
 
 def _to_decimal(value: int | float | Decimal) -> Decimal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -20,7 +21,7 @@ MEMBERS = MemberState.__table__
 # Written only when a push landed: together they describe what the provider now holds.
 PUSHED_COLUMNS = ("email", "provider_id", "payload_hash", "payload", "owned", "pushed_at")
 # Written by every outcome.
-OUTCOME_COLUMNS = ("last_error", "reason_code", "merged_into", "updated_at")
+OUTCOME_COLUMNS = ("last_error", "reason_code", "merged_into", "updated_at", "warnings", "rejected_key")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,8 @@ class MemberStateRow:
     pushed_at: datetime | None
     updated_at: datetime
     email_changed_at: datetime | None = None  # when crm-sync last moved the member to another address
+    warnings: list[dict[str, str]] | None = None  # fields left out of (or cleaned in) the last payload
+    rejected_key: str | None = None  # hash of what the provider refused (see sync/plan.py rejection_key)
 
     def as_dict(self) -> dict[str, object]:
         """The row as JSON-ready values (ISO 8601 times)."""
@@ -73,6 +76,8 @@ class MemberOutcome:
     reason_code: str | None = None
     merged_into: str | None = None
     pushed_at: datetime | None = None
+    warnings: list[dict[str, str]] | None = None
+    rejected_key: str | None = None
 
     def __post_init__(self) -> None:
         require_aware(self.pushed_at, f"contact {self.contact_id}: pushed_at")
@@ -159,6 +164,15 @@ def failure_counts(conn: Connection, reasons: Iterable[str]) -> dict[str, int]:
     return {audience: int(count) for audience, count in conn.execute(query)}
 
 
+def warning_counts(conn: Connection) -> dict[str, Counter]:
+    """Per audience, how many members' last payload left out or cleaned each (field, problem)."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    query = select(MEMBERS.c.audience, MEMBERS.c.warnings).where(MEMBERS.c.warnings.is_not(None))
+    for audience, warnings in conn.execution_options(yield_per=CHUNK_SIZE).execute(query):
+        counts[audience].update((warning["field"], warning["problem"]) for warning in warnings or ())
+    return dict(counts)
+
+
 def save_member_outcomes(conn: Connection, audience: str, outcomes: Iterable[MemberOutcome], now: datetime) -> int:
     """Upsert one row per outcome, in statements of up to ``CHUNK_SIZE`` rows; returns how many were written.
 
@@ -208,6 +222,7 @@ def _batches_without_repeats(outcomes: Iterable[MemberOutcome]) -> Iterator[list
 def _to_values(audience: str, outcome: MemberOutcome, now: datetime) -> dict[str, Any]:
     values = {field.name: getattr(outcome, field.name) for field in fields(outcome)}
     values["payload"] = None if outcome.payload is None else dict(outcome.payload)
+    values["warnings"] = [dict(warning) for warning in outcome.warnings] if outcome.warnings else None
     values.update(audience=audience, updated_at=now, email=normalise_email(outcome.email))
     return values
 

@@ -76,6 +76,8 @@ class MemberState(Base):
     pushed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     email_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # when crm-sync last moved the address
+    warnings: Mapped[list[dict[str, str]] | None] = mapped_column(json_type())  # fields left out or cleaned
+    rejected_key: Mapped[str | None] = mapped_column(String(100))  # what a rejection was about (a hash)
 
 
 class PushIntent(Base):

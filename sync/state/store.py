@@ -6,6 +6,7 @@ connections and transactions around it and turns database failures into ``Connec
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -215,6 +216,11 @@ class StateStore:
         """Per audience, how many members have one of ``reasons`` as their reason code."""
         with translate_errors(self.url, "reading member state"), self._engine.connect() as conn:
             return members.failure_counts(conn, reasons)
+
+    def warning_counts(self) -> dict[str, Counter]:
+        """Per audience, how many members had each (field, problem) left out or cleaned in their last push."""
+        with translate_errors(self.url, "reading member state"), self._engine.connect() as conn:
+            return members.warning_counts(conn)
 
     # Cursors and the event ledger
 

@@ -226,3 +226,35 @@ def test_text_in_a_boolean_column_never_gives_consent_and_an_unclear_opt_out_cou
     assert [read[str(i)].consent.email_opt_in for i in (1, 2, 3)] == [False, True, None]
     assert read["4"].consent.email_opt_out is True and read["5"].deleted is True
     assert read["6"].consent.email_opt_out is False and read["6"].deleted is False
+
+
+# What a typed column may hold on SQLite (it enforces no types): every one is read, never an exception.
+BAD_STORED = {"cf_3": ["abc", "12,50", "1e999x"], "birthday": ["2023-02-30", "0000-00-00", "not a date"]}
+
+
+@pytest.mark.parametrize("column", sorted(BAD_STORED))
+def test_a_value_its_column_type_does_not_allow_is_read_as_stored_and_the_rest_of_the_row_too(tmp_path, column):
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    create_demo_crm(url, contacts=40, seed=5)
+    table = "contacts_cf" if column.startswith("cf_") else "contacts"
+    key = "contact_id" if table == "contacts_cf" else "id"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for contact_id, value in enumerate(BAD_STORED[column], start=1):
+            connection.execute(text(f"UPDATE {table} SET {column} = :value WHERE {key} = :id"),
+                               {"value": value, "id": contact_id})
+        connection.execute(text("UPDATE contacts SET modified_at = 'yesterday' WHERE id = 1"))
+    engine.dispose()
+    with open_crm(url) as crm:
+        contacts = {contact.id: contact for contact in crm.iter_contacts(chunk_size=7)}
+    assert len(contacts) == 40
+    name = "lifetime_value" if column == "cf_3" else "birthday"
+    read = [contacts[str(n)].fields[name] for n in range(1, len(BAD_STORED[column]) + 1)]
+    # Text that is no number or date stays text, for the mapping to name as a field warning; a zero date is empty.
+    assert read == [None if value == "0000-00-00" else value for value in BAD_STORED[column]]
+    assert contacts["1"].modified_at == datetime(1970, 1, 1, tzinfo=UTC)  # unreadable: sorts as the oldest change
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        email, first_name = connection.execute(text("SELECT email, first_name FROM contacts WHERE id = 1")).one()
+    engine.dispose()
+    assert (contacts["1"].email, contacts["1"].fields["first_name"]) == (email, first_name)

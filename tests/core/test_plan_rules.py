@@ -27,6 +27,9 @@ def contact(cid="1", email="anna@ziggo.test", opt_in=True, **changes) -> CrmCont
     return replace(base, **changes)
 
 
+REFUSED_ANNA = payload_hash({"email": "anna@ziggo.test"})  # an address refusal, keyed to the address
+
+
 def state(**values) -> MemberStateRow:
     defaults = dict(audience="newsletter", contact_id="1", email="anna@ziggo.test", provider_id="h",
                     payload_hash=payload_hash({"email": "anna@ziggo.test", "merge_fields": {"FNAME": "Anna"}}),
@@ -49,7 +52,20 @@ def state(**values) -> MemberStateRow:
     (contact(opt_out=True), None, Action.SKIP, "opted_out"),
     (contact(deleted=True), state(), Action.SKIP, "kept_deleted"),
     (contact(organisation_locked=True), state(), Action.SKIP, "kept_organisation_locked"),
-    (contact(), state(reason_code="compliance_state"), Action.SKIP, "compliance_state"),
+    (contact(), state(reason_code="compliance_state", rejected_key=REFUSED_ANNA), Action.SKIP, "compliance_state"),
+    # A rejection holds while what it was about is unchanged: a corrected address is tried again.
+    (contact(email="anna2@ziggo.test"), state(reason_code="invalid_address", rejected_key=REFUSED_ANNA, provider_id=None),
+     Action.CREATE, None),
+    (contact(), state(reason_code="invalid_field_value", provider_id=None,
+                      rejected_key=payload_hash({"email": "anna@ziggo.test", "merge_fields": {"FNAME": "Anna"}})),
+     Action.SKIP, "invalid_field_value"),
+    (contact(first_name="Anne"), state(reason_code="invalid_field_value", provider_id=None,
+                                       rejected_key=payload_hash({"email": "anna@ziggo.test",
+                                                                  "merge_fields": {"FNAME": "Anna"}})),
+     Action.CREATE, None),
+    (contact("x" * 192), None, Action.SKIP, "contact_id_too_long"),
+    (contact(email="a" * 185 + "@ziggo.test"), None, Action.SKIP, "email_too_long"),
+    (contact(email="a" * 250 + "@ziggo.test"), None, Action.SKIP, "malformed_email"),
     (contact(), state(provider_status="unsubscribed"), Action.SKIP, "unsubscribed_in_provider"),
     # An archived member is not new: re-added only when crm-sync archived it while it received mail (this
     # row pinned the old rule, CREATE for every archived member, which re-subscribed people who unsubscribed).
@@ -84,7 +100,8 @@ def test_reoptin_only_when_asked_and_only_once():
     already = state(provider_status="unsubscribed", reason_code="reoptin_requested")
     assert plan_member(contact(), already, asked, MAPPING).action is Action.SKIP
     assert plan_member(contact(), state(provider_status="cleaned"), asked, MAPPING).action is Action.SKIP
-    assert plan_member(contact(), state(reason_code="compliance_state"), asked, MAPPING).action is Action.SKIP
+    assert plan_member(contact(), state(reason_code="compliance_state", rejected_key=REFUSED_ANNA), asked,
+                       MAPPING).action is Action.SKIP
 
 
 def test_update_lists_the_fields_that_change():

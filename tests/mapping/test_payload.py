@@ -7,7 +7,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.errors import RecordError
 from sync.mapping.load import load_mapping
 from sync.mapping.model import AudienceMapping, FieldMapping
 from sync.mapping.payload import build_payload, field_value, payload_hash
@@ -22,7 +21,7 @@ def newsletter() -> AudienceMapping:
 
 
 def test_shipped_mapping_turns_the_demo_contact_into_provider_values(newsletter):
-    assert build_payload(demo_contact(), newsletter) == {
+    assert build_payload(demo_contact(), newsletter).values == {
         "FNAME": "jan",
         "LNAME": "de vries",
         "FULLNAME": "Jan de Vries",
@@ -49,7 +48,8 @@ def test_shipped_mapping_turns_the_demo_contact_into_provider_values(newsletter)
 
 def test_empty_crm_values_clear_provider_fields_or_take_their_default(newsletter):
     empty = {name: None for name in ("first_name", "last_name", "street", "postal_code", "city", "region", "country")}
-    payload = build_payload(demo_contact(**empty, lifetime_value=None, birthday=None, loyalty_tier="  "), newsletter)
+    payload = build_payload(demo_contact(**empty, lifetime_value=None, birthday=None, loyalty_tier="  "),
+                            newsletter).values
     assert payload["FNAME"] == payload["LNAME"] == payload["FULLNAME"] == ""
     assert payload["ADDRESS"] == ""
     assert payload["BIRTHDAY"] == ""
@@ -60,18 +60,18 @@ def test_empty_crm_values_clear_provider_fields_or_take_their_default(newsletter
 def test_an_address_with_only_a_country_is_empty(newsletter):
     # The demo CRM has such contacts: Mailchimp cannot take them, and they are no reason to refuse the contact.
     contact = demo_contact(street=None, city="", region=None, postal_code=None, country="ES")
-    assert build_payload(contact, newsletter)["ADDRESS"] == ""
+    assert build_payload(contact, newsletter).values["ADDRESS"] == ""
 
 
 def test_a_crm_field_the_contact_lacks_counts_as_empty(newsletter):
     contact = demo_contact()
     fields = {k: v for k, v in contact.fields.items() if k != "customer_number"}
     lacking = CrmContact(contact.id, contact.email, fields, contact.consent, contact.modified_at)
-    assert build_payload(lacking, newsletter)["CUSTNO"] == ""
+    assert build_payload(lacking, newsletter).values["CUSTNO"] == ""
 
 
 def test_payload_is_json_serialisable(newsletter):
-    payload = build_payload(demo_contact(), newsletter)
+    payload = build_payload(demo_contact(), newsletter).values
     assert json.loads(json.dumps(payload, allow_nan=False)) == payload
 
 
@@ -84,18 +84,18 @@ def test_same_contact_gives_the_same_payload_and_hash(newsletter):
         consent=Consent(email_opt_in=None, email_opt_out=True),
         modified_at=datetime(2030, 1, 1, tzinfo=timezone.utc),
     )
-    first, again, other_order = (build_payload(c, newsletter) for c in (contact, contact, reordered))
+    first, again, other_order = (build_payload(c, newsletter).values for c in (contact, contact, reordered))
     assert first == again == other_order
     assert list(first) == list(other_order)  # tags in mapping order, not the contact's field order
     assert payload_hash(first) == payload_hash(again) == payload_hash(other_order)
 
 
 def test_hash_follows_values_not_the_way_the_crm_typed_them(newsletter):
-    as_float = build_payload(demo_contact(lifetime_value=12.0), newsletter)
-    as_int = build_payload(demo_contact(lifetime_value=12), newsletter)
-    as_text = build_payload(demo_contact(lifetime_value="12.00"), newsletter)
+    as_float = build_payload(demo_contact(lifetime_value=12.0), newsletter).values
+    as_int = build_payload(demo_contact(lifetime_value=12), newsletter).values
+    as_text = build_payload(demo_contact(lifetime_value="12.00"), newsletter).values
     assert payload_hash(as_float) == payload_hash(as_int) == payload_hash(as_text)
-    changed = build_payload(demo_contact(lifetime_value=12.01), newsletter)
+    changed = build_payload(demo_contact(lifetime_value=12.01), newsletter).values
     assert payload_hash(changed) != payload_hash(as_int)
 
 
@@ -120,13 +120,36 @@ def test_payload_hash_is_sha256_of_canonical_json():
         ({"street": " ", "city": None}, ["ADDRESS", "addr1 (street), city (city) empty"]),
     ],
 )
-def test_a_value_that_cannot_be_converted_is_a_record_error(newsletter, changes, fragments):
-    with pytest.raises(RecordError) as caught:
-        build_payload(demo_contact("C-77", **changes), newsletter)
-    error = caught.value
-    assert (error.record_id, error.reason_code) == ("C-77", "invalid_field_value")
+def test_a_value_that_cannot_be_converted_is_left_out_with_a_warning(newsletter, changes, fragments):
+    good = build_payload(demo_contact("C-77"), newsletter)
+    built = build_payload(demo_contact("C-77", **changes), newsletter)
+    [warning] = built.warnings
+    tag = fragments[0].split(" ")[0]
+    assert warning.field == tag and warning.left_out
+    # Left out, never cleared: the provider keeps what it holds; every other field is still sent.
+    assert tag not in built.values
+    assert {k: v for k, v in good.values.items() if k != tag} == built.values
     for fragment in fragments:
-        assert fragment in error.detail
+        assert fragment in warning.text()
+
+
+@pytest.mark.parametrize(
+    ("value", "sent", "problem"),
+    [
+        ("Jan\x1b[31m de Vries\x1b[0m", "Jan de Vries", "control_characters"),
+        ("Jan\x07\x7f\x85 de Vries", "Jan de Vries", "control_characters"),
+        ("Jan\x00de Vries", None, "nul_character"),
+        ("J" * 256, None, "too_long"),
+        ("=cmd|' /C calc'!A0", "=cmd|' /C calc'!A0", None),  # a formula is text to a provider: sent as is
+        ("Jan\tde\nVries", "Jan\tde\nVries", None),  # tabs and line breaks are text
+    ],
+)
+def test_text_hygiene_strips_control_characters_and_refuses_nul_and_overlong_values(newsletter, value, sent, problem):
+    built = build_payload(demo_contact("C-78", first_name=value), newsletter)
+    assert built.values.get("FNAME") == sent
+    assert [w.problem for w in built.warnings if w.field == "FNAME"] == ([problem] if problem else [])
+    if problem:
+        assert "FNAME (from first_name)" in built.warnings[0].text()
 
 
 def field(**options) -> FieldMapping:
@@ -218,5 +241,5 @@ def test_payload_is_a_function_of_the_values(newsletter, first, last, value):
     same_values = demo_contact("other-id", lifetime_value=value, last_name=last, first_name=first)
     rebuilt = build_payload(same_values, newsletter)
     assert payload == rebuilt
-    assert payload_hash(payload) == payload_hash(rebuilt)
-    assert json.loads(json.dumps(payload)) == payload
+    assert payload_hash(payload.values) == payload_hash(rebuilt.values)
+    assert json.loads(json.dumps(payload.values)) == payload.values

@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 
-from sync.errors import RecordError
 from sync.mapping.load import load_mapping
 from sync.mapping.model import AudienceMapping
 from sync.mapping.spotler import SpotlerAccount, build_properties, plan_properties
@@ -33,7 +32,7 @@ def account_with(**types: str) -> SpotlerAccount:
 def test_the_shipped_mapping_fits_the_account_and_gives_typed_values(newsletter):
     plan = plan_properties(newsletter, ACCOUNT, "newsletter", [1])
     assert plan.conflicts == [] and plan.missing == [] and plan.unmapped == ["FULLNAME"]
-    assert build_properties(demo_contact(), newsletter, plan) == {
+    assert build_properties(demo_contact(), newsletter, plan).values == {
         "firstName": "jan", "lastName": "de vries", "phoneNumber": "+31 30 123 4567",
         "street": "Dorpstraat 1", "city": "Utrecht", "zipCode": "1234 AB", "country": "NL", "language": "nl",
         "birthday": "1980-02-01",  # a Spotler birthdate keeps the year
@@ -46,7 +45,7 @@ def test_the_shipped_mapping_fits_the_account_and_gives_typed_values(newsletter)
 def test_empty_values_clear_and_an_empty_set_switches_every_entry_off(newsletter):
     plan = plan_properties(newsletter, ACCOUNT, "newsletter", [1])
     values = build_properties(demo_contact(first_name=None, member_since=None, newsletter_topics=None),
-                              newsletter, plan)
+                              newsletter, plan).values
     assert (values["firstName"], values["memberSince"]) == ("", "")
     assert values["topics"] == [{"bit": bit, "enabled": False} for bit in TOPICS]
 
@@ -87,20 +86,23 @@ def test_one_property_filled_by_two_fields_is_a_conflict():
 
 
 @pytest.mark.parametrize(("changes", "field", "message"), [
-    ({"newsletter_topics": "Events; Gardening"}, "TOPICS", "no entry 'Gardening' (its entries: Events, Offers, Kids)"),
-    ({"postal_code": "SW1A 1AA"}, "ADDRESS", "'SW1A 1AA' is not a Dutch postcode"),
+    ({"newsletter_topics": "Events; Gardening"}, "topics (from newsletter_topics)",
+     "no entry 'Gardening' (its entries: Events, Offers, Kids)"),
+    ({"postal_code": "SW1A 1AA"}, "zipCode (from postal_code)", "'SW1A 1AA' is not a Dutch postcode"),
 ])
-def test_a_value_the_property_cannot_take_is_refused_for_that_contact(newsletter, changes, field, message):
-    plan = plan_properties(newsletter, ACCOUNT, "newsletter", [1])
-    with pytest.raises(RecordError) as refused:
-        build_properties(demo_contact("C-9", **changes), newsletter, plan)
-    assert (refused.value.record_id, refused.value.reason_code) == ("C-9", "invalid_field_value")
-    assert refused.value.detail.startswith(field) and message in refused.value.detail
+def test_a_value_the_property_cannot_take_is_left_out_for_that_contact(newsletter, changes, field, message):
+    plan = plan_properties(newsletter, account_with(zipCode="postcode"), "newsletter", [1])
+    good = build_properties(demo_contact("C-9"), newsletter, plan)
+    built = build_properties(demo_contact("C-9", **changes), newsletter, plan)
+    [warning] = built.warnings
+    assert warning.text().startswith(field) and message in warning.text()
+    # Only that property is left out (the provider keeps its value); the contact is still synced.
+    assert {k: v for k, v in good.values.items() if k != warning.field} == built.values
 
 
 def test_set_entries_match_in_any_case_and_vtiger_multiselect_separators(newsletter):
     plan = plan_properties(newsletter, ACCOUNT, "newsletter", [1])
-    values = build_properties(demo_contact(newsletter_topics="kids |##| EVENTS"), newsletter, plan)
+    values = build_properties(demo_contact(newsletter_topics="kids |##| EVENTS"), newsletter, plan).values
     assert values["topics"] == [{"bit": 1, "enabled": True}, {"bit": 2, "enabled": False},
                                 {"bit": 3, "enabled": True}]
 
@@ -111,7 +113,7 @@ def test_date_time_and_whole_number_properties():
         "LTV": {"source": "lifetime_value", "type": "number", "decimals": 0, "spotler": "value"}}})
     plan = plan_properties(mapping, account_with(since="dateTime", value="int"), "newsletter", [1])
     assert plan.conflicts == []
-    assert build_properties(demo_contact(member_since=date(2021, 3, 4)), mapping, plan) == \
+    assert build_properties(demo_contact(member_since=date(2021, 3, 4)), mapping, plan).values == \
         {"since": "2021-03-04T00:00:00+00:00", "value": 1235}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from sync.addresses import normalise_email
 from sync.errors import ConfigError
 from sync.jobs import push_audience
 from sync.push import SafetyStop
@@ -137,15 +138,21 @@ def test_contacts_sharing_an_email_become_one_member(any_world):
     assert rows[0]["email"].strip().lower() in world.members()
 
 
-def test_a_bad_value_is_recorded_and_the_others_still_sync(world):
-    row = next(r for r in world.contacts() if eligible(r))
-    world.edit_contact(row["id"], street="Only a street")  # no city/zip/region: not a complete address
-    world.edit_contact(row["id"], city=None, postal_code=None, region=None)
+def test_a_bad_value_costs_only_that_field_and_the_contact_still_syncs(world):
+    row = next(r for r in world.contacts() if eligible(r) and r["street"] and r["city"] and r["postal_code"])
+    push_audience(world.settings, "newsletter")
+    address = normalise_email(row["email"])
+    held = world.members()[address]["fields"]["ADDRESS"]
+    world.edit_contact(row["id"], street="Only a street", city=None, postal_code=None, region=None,
+                       first_name="Renamed")  # not a complete address any more, and a new first name
     report = push_audience(world.settings, "newsletter")
-    assert report.summary.reasons["invalid_field_value"] >= 1
-    assert world.state(row["id"]).reason_code == "invalid_field_value"
-    assert "ADDRESS" in world.state(row["id"]).last_error
-    assert report.written > 100
+    assert report.counts()["field_warnings"] == report.summary.warnings[("ADDRESS", "incomplete_address")] >= 1
+    state = world.state(row["id"])
+    assert state.reason_code is None and [w["problem"] for w in state.warnings] == ["incomplete_address"]
+    assert "ADDRESS (from street" not in (state.last_error or "") and "city (city)" in state.warnings[0]["detail"]
+    member = world.members()[address]["fields"]
+    assert member["FNAME"] == "Renamed"  # the contact is still synced
+    assert member["ADDRESS"] == held  # the bad field is left out, never cleared
 
 
 def test_a_type_conflict_with_an_existing_field_is_a_clear_error(world):
