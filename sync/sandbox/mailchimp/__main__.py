@@ -21,6 +21,8 @@ import json
 
 from sync.sandbox.engagement import serve_commands
 from sync.sandbox.mailchimp import MailchimpSandbox
+from sync.sandbox.mailchimp.sandbox import MAX_CONNECTIONS
+from sync.sandbox.mailchimp.server import Latency
 from sync.sandbox.views import MailchimpView
 
 
@@ -28,8 +30,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--audience", default="crm-sync sandbox audience")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="time each answer takes (default 0)")
+    parser.add_argument("--per-member-ms", type=float, default=0.0,
+                        help="extra time per member a request carries (default 0)")
+    parser.add_argument("--max-connections", type=int, default=MAX_CONNECTIONS)
     arguments = parser.parse_args()
-    with MailchimpSandbox(port=arguments.port) as sandbox:
+    latency = Latency(arguments.latency_ms / 1000, arguments.per_member_ms / 1000)
+    with MailchimpSandbox(port=arguments.port, latency=latency, max_connections=arguments.max_connections) as sandbox:
         list_id = sandbox.create_audience(arguments.audience)
         print(json.dumps({"base_url": sandbox.base_url, "api_key": sandbox.api_key, "list_id": list_id}), flush=True)
         serve_commands(MailchimpView(sandbox, list_id))  # until the parent closes our stdin (or Ctrl-D)

@@ -27,7 +27,7 @@ from sync.sandbox.mailchimp.addresses import subscriber_hash
 from sync.sandbox.mailchimp.faults import Faults
 from sync.sandbox.mailchimp.members import member_view
 from sync.sandbox.mailchimp.routing import Router
-from sync.sandbox.mailchimp.server import App, Handler, Traffic
+from sync.sandbox.mailchimp.server import App, Handler, Latency, Traffic
 from sync.sandbox.mailchimp.state import Activity, Audience, Member, SandboxState
 from sync.sandbox.mailchimp.times import coerce_time, utc_now
 from sync.sandbox.serving import ServedSandbox
@@ -47,7 +47,8 @@ class MailchimpSandbox(ServedSandbox):
     label = "Mailchimp sandbox"
 
     def __init__(self, api_key: str | None = None, port: int = 0, host: str = "127.0.0.1",
-                 max_connections: int = MAX_CONNECTIONS):
+                 max_connections: int = MAX_CONNECTIONS, latency: Latency | None = None):
+        """``latency`` makes every answer as slow as a real one (benchmarks); default: at once."""
         if api_key is None:
             api_key = f"{secrets.token_hex(16)}-us21"
         if not _API_KEY.match(api_key):
@@ -57,7 +58,8 @@ class MailchimpSandbox(ServedSandbox):
         self.faults = Faults()
         self._state = SandboxState()
         self._traffic = Traffic()
-        self._app = App(api_key, self._state, _router(), self.faults, self._traffic, max_connections)
+        self._app = App(api_key, self._state, _router(), self.faults, self._traffic, max_connections,
+                        latency=latency or Latency())
         self._serve_with((host, port), self._app, Handler)
 
     def __repr__(self) -> str:

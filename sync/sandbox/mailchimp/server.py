@@ -74,6 +74,29 @@ class Traffic:
             self.by_status[status] += 1
 
 
+@dataclass(frozen=True)
+class Latency:
+    """How long Mailchimp takes to answer: ``base`` seconds a request plus ``per_member`` seconds for each
+    member it carries (a batch's ``members``, a segment's ``members_to_add``/``members_to_remove``; 1 otherwise).
+    The answer waits while the connection stays taken, so it counts against the connection limit."""
+
+    base: float = 0.0
+    per_member: float = 0.0
+
+    def of(self, body: bytes) -> float:
+        if not self.base and not self.per_member:
+            return 0.0
+        try:
+            document = json.loads(body) if body else {}
+        except ValueError:
+            document = {}
+        members = 1
+        if isinstance(document, dict):
+            carried = [document.get(key) for key in ("members", "members_to_add", "members_to_remove")]
+            members = sum(len(value) for value in carried if isinstance(value, list)) or 1
+        return self.base + self.per_member * members
+
+
 @dataclass
 class App:
     """Everything a handler thread needs; one per sandbox."""
@@ -85,6 +108,7 @@ class App:
     traffic: Traffic
     max_in_flight: int
     connections: set[socket.socket] = field(default_factory=set)
+    latency: Latency = field(default_factory=Latency)
 
 
 class Handler(TrackedHandler):
@@ -164,6 +188,7 @@ class Handler(TrackedHandler):
             return
         if fault is not None and fault.answer_delay:
             time.sleep(fault.answer_delay)  # carried out; the answer is slow on its way back
+        time.sleep(app.latency.of(body))
         app.traffic.record(method, url.path, route, reply.status)
         self._send_json(reply.status, payload)
 
