@@ -49,7 +49,7 @@ def choose_member(
         state = states.get(contact.id)
         already_pushed = state is not None and state.provider_id is not None
         holds_address = already_pushed and address is not None and normalise_email(state.email) == address
-        return (not holds_address, not already_pushed, -contact.modified_at.timestamp(), _id_order(contact.id))
+        return (not holds_address, not already_pushed, -contact.modified_at.timestamp(), id_order(contact.id))
 
     winner = min(pool, key=preference)
     return winner, [contact for contact in contacts if contact is not winner]
@@ -79,5 +79,6 @@ def plan_household(contacts: Sequence[CrmContact], states: Mapping[str, MemberSt
             yield merged(other, winner.id, state), state
 
 
-def _id_order(contact_id: str) -> tuple[int, str]:
+def id_order(contact_id: str) -> tuple[int, str]:
+    """Contact ids in the order a CRM with numeric ids reads them (numbers as numbers)."""
     return (int(contact_id), "") if contact_id.isdigit() else (0, contact_id)

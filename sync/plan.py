@@ -67,6 +67,8 @@ PAYLOAD_REASONS = frozenset({"invalid_field_value"})
 # consent skips (no_consent, opted_out, ...) are not failures.
 REJECTION_REASONS = TERMINAL_REASONS | PAYLOAD_REASONS | {
     "provider_rejected", "signup_throttled", "email_too_long", "contact_id_too_long"}
+# Rejections the next push tries again whatever changed (an incremental push reads these contacts too).
+RETRY_REASONS = frozenset({"provider_rejected", "signup_throttled", "write_unconfirmed"})
 # RFC 5321: an address has at most 254 characters.
 EMAIL_MAX = 254
 # Recorded once a re-opt-in mail was asked for, so it is never asked again (it mails the person each time).

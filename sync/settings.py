@@ -58,6 +58,10 @@ class CrmSettings(_Section):
         None, description="Schema description of the CRM database; default: the embedded CRM's."
     )
     chunk_size: int = Field(1000, ge=1, le=100_000, description="Contacts read per query.")
+    change_overlap_seconds: int = Field(
+        300, ge=0, le=86_400,
+        description="An incremental push re-reads contacts changed this long before the last push started "
+                    "(clock differences, late commits); a contact read twice is not written twice.")
 
 
 class StateSettings(_Section):
@@ -109,6 +113,10 @@ class AudienceSettings(_Section):
                                   description="Pull engagement of campaigns sent in this many past days.")
     history: Literal["campaign", "event"] = Field(
         "campaign", description="CRM history: one entry per contact per campaign, or one per event.")
+    full_every_days: int = Field(
+        7, ge=1, le=365,
+        description="A push reads every CRM contact at least this often (deletes and undated changes); the "
+                    "others read only the contacts changed since the last push.")
 
     @model_validator(mode="after")
     def _provider_needs(self) -> AudienceSettings:

@@ -80,6 +80,9 @@ class OrganisationsSection(_Section):
     table: TableName
     id: ColumnName
     mailing_locked: ColumnName
+    # Optional: when an organisation last changed (naive UTC). Named, an incremental push re-reads the contacts
+    # of organisations changed since the last run (a mailing lock set); without it only a full run sees them.
+    modified_at: OptionalColumn = None
     fields: dict[FieldName, StandardField] = {}  # organisation columns offered as contact fields
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from sync.connectors import crm_sql_lookup, crm_sql_write
+from sync.connectors import crm_sql_changes, crm_sql_lookup, crm_sql_write
 from sync.connectors.crm_schema import (
     SchemaDescription,
     bind_schema,
@@ -86,9 +86,23 @@ class SqlCrm:
         """Addresses (trimmed, lower case) shared by several contacts: one provider member stands for them."""
         return ContactReader(self._schema, []).shared_emails(self._engine)
 
-    def contacts_by_email(self, emails: Iterable[str]) -> dict[str, list[str]]:
-        """Live contact ids per address (trimmed, lower case)."""
-        return crm_sql_lookup.contacts_by_email(self._engine, self._schema, emails)
+    def contacts_by_email(self, emails: Iterable[str], include_deleted: bool = False) -> dict[str, list[str]]:
+        """Live contact ids per address (trimmed, lower case); deleted ones too with ``include_deleted``."""
+        return crm_sql_lookup.contacts_by_email(self._engine, self._schema, emails, include_deleted)
+
+    def changed_contact_ids(self, since: datetime, limit: int) -> list[str] | None:
+        """Ids of the contacts changed at or after ``since`` (their own or their organisation's modification
+        time), in id order; None when more than ``limit`` changed."""
+        found = crm_sql_changes.changed_ids(self._engine, self._schema, since, limit)
+        return None if found is None else [str(contact_id) for contact_id in found]
+
+    def contacts_by_ids(self, contact_ids: Iterable[str], chunk_size: int = 1000) -> Iterator[CrmContact]:
+        """The contacts with these ids that exist (deleted-flagged ones included), in id order per chunk."""
+        column = self._schema.tables[self._schema.description.contacts.table].c[self._schema.description.contacts.id]
+        keys = sorted({key_value(column, text, "contact id") for text in contact_ids})
+        with self._engine.connect() as connection:
+            reader = ContactReader(self._schema, read_custom_fields(connection, self._schema))
+        return reader.by_ids(self._engine, keys, chunk_size)
 
     def existing_contacts(self, contact_ids: Iterable[str]) -> set[str]:
         """The ids among ``contact_ids`` the CRM still has a row for (erased contacts are absent)."""

@@ -29,8 +29,10 @@ def _chunks(items: Iterable, size: int = CHUNK) -> Iterator[list]:
         yield chunk
 
 
-def contacts_by_email(engine: Engine, schema: BoundSchema, emails: Iterable[str]) -> dict[str, list[str]]:
-    """Live contact ids per normalised address (``sync/addresses.py``), in id order; deleted ones left out.
+def contacts_by_email(engine: Engine, schema: BoundSchema, emails: Iterable[str], include_deleted: bool = False
+                      ) -> dict[str, list[str]]:
+    """Live contact ids per normalised address (``sync/addresses.py``), in id order; deleted ones left out
+    unless ``include_deleted``.
 
     Addresses are compared as Python normalises them, never by SQL ``lower``/``trim`` (which differ per
     database): through the index of the description's ``email_key`` column when it names one (each row's
@@ -44,7 +46,7 @@ def contacts_by_email(engine: Engine, schema: BoundSchema, emails: Iterable[str]
     rows = reader.addresses(engine) if schema.description.contacts.email_key is None \
         else reader.addresses_keyed(engine, _chunks(sorted(wanted)))
     for contact_id, address, deleted in rows:
-        if address in wanted and not deleted:
+        if address in wanted and (include_deleted or not deleted):
             found[address].append(contact_id)
     return dict(found)
 

@@ -276,8 +276,19 @@ class ContactReader:
             if len(rows) < chunk_size:
                 return
 
-    def _memberships(self, connection: Connection, first: object, last: object) -> dict[object, set[str]]:
-        query = select(self._member_contact, self._member_list).where(self._member_contact.between(first, last))
+    def by_ids(self, engine: Engine, ids: Iterable[object], chunk_size: int) -> Iterator[CrmContact]:
+        """The contacts with the given ids (as the id column types them), in chunks of ``chunk_size``."""
+        base = select(*self._columns).select_from(self._from)
+        for chunk in _in_chunks(list(ids), chunk_size):
+            with engine.connect() as connection:
+                rows = connection.execute(base.where(self._id.in_(chunk)).order_by(self._id)).all()
+                memberships = self._memberships(connection, ids=chunk)
+            yield from (self._contact(row, memberships) for row in rows)
+
+    def _memberships(self, connection: Connection, first: object = None, last: object = None,
+                     ids: list | None = None) -> dict[object, set[str]]:
+        which = self._member_contact.in_(ids) if ids is not None else self._member_contact.between(first, last)
+        query = select(self._member_contact, self._member_list).where(which)
         lists: dict[object, set[str]] = defaultdict(set)
         for contact_id, list_id in connection.execute(query):
             lists[contact_id].add(str(list_id))

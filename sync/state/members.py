@@ -157,6 +157,14 @@ def recent_failures(conn: Connection, reasons: Iterable[str], limit: int) -> lis
     return [_to_row(row) for row in conn.execute(query)]
 
 
+def contacts_with_reasons(conn: Connection, audience: str, reasons: Iterable[str]) -> list[str]:
+    """Ids of the contacts of ``audience`` whose reason code is one of ``reasons``, in id order."""
+    query = (select(MEMBERS.c.contact_id).where(MEMBERS.c.audience == audience,
+                                                MEMBERS.c.reason_code.in_(sorted(set(reasons))))
+             .order_by(MEMBERS.c.contact_id))
+    return list(conn.execute(query).scalars())
+
+
 def failure_counts(conn: Connection, reasons: Iterable[str]) -> dict[str, int]:
     """How many rows per audience have one of ``reasons`` as their reason code (audiences without any are absent)."""
     query = (select(MEMBERS.c.audience, func.count()).where(MEMBERS.c.reason_code.in_(sorted(set(reasons))))

@@ -50,6 +50,8 @@ class Run(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     counts: Mapped[dict[str, Any]] = mapped_column(json_type())
     error: Mapped[str | None] = mapped_column(Text)
+    mode: Mapped[str | None] = mapped_column(String(16))  # a push's kind: full or incremental
+    fingerprint: Mapped[str | None] = mapped_column(String(64))  # hash of the configuration a push ran with
 
 
 class MemberState(Base):

@@ -20,6 +20,16 @@ class RunKind(StrEnum):
     RUN = "run"
 
 
+class PushMode(StrEnum):
+    """How much of the CRM a push reads."""
+
+    FULL = "full"  # every contact
+    INCREMENTAL = "incremental"  # those changed since the last completed push
+
+
+COMPLETED = ("ok", "partial")
+
+
 class RunOutcome(StrEnum):
     """How a run ended; ``running`` until it does."""
 
@@ -42,6 +52,8 @@ class RunRow:
     outcome: RunOutcome
     counts: Mapping[str, int]
     error: str | None
+    mode: PushMode | None = None
+    fingerprint: str | None = None
 
     @property
     def duration(self) -> timedelta | None:
@@ -61,6 +73,7 @@ class RunRow:
             "outcome": self.outcome.value,
             "counts": dict(self.counts),
             "error": self.error,
+            "mode": None if self.mode is None else self.mode.value,
         }
 
 
@@ -112,16 +125,25 @@ def mark_running_interrupted(conn: Connection, now: datetime) -> int:
 def recent_runs(conn: Connection, limit: int) -> list[RunRow]:
     """The ``limit`` most recently started runs, newest first."""
     rows = conn.execute(select(Run.__table__).order_by(Run.id.desc()).limit(limit))
-    return [
-        RunRow(
-            id=row.id,
-            kind=RunKind(row.kind),
-            audience=row.audience,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-            outcome=RunOutcome(row.outcome),
-            counts=dict(row.counts),
-            error=row.error,
-        )
-        for row in rows
-    ]
+    return [_to_row(row) for row in rows]
+
+
+def set_push_mode(conn: Connection, run_id: int, mode: PushMode | str, fingerprint: str) -> None:
+    """Record which kind of push run ``run_id`` is, and the configuration's fingerprint."""
+    conn.execute(update(Run).where(Run.id == run_id).values(mode=PushMode(mode).value, fingerprint=fingerprint))
+
+
+def last_completed_push(conn: Connection, audience: str, mode: PushMode | None = None) -> RunRow | None:
+    """The latest push of ``audience`` that completed (ok or partial), of ``mode`` when given."""
+    query = select(Run.__table__).where(Run.kind == RunKind.PUSH.value, Run.audience == audience,
+                                        Run.outcome.in_(COMPLETED), Run.mode.is_not(None))
+    if mode is not None:
+        query = query.where(Run.mode == PushMode(mode).value)
+    row = conn.execute(query.order_by(Run.id.desc()).limit(1)).first()
+    return None if row is None else _to_row(row)
+
+
+def _to_row(row) -> RunRow:
+    return RunRow(id=row.id, kind=RunKind(row.kind), audience=row.audience, started_at=row.started_at,
+                  finished_at=row.finished_at, outcome=RunOutcome(row.outcome), counts=dict(row.counts),
+                  error=row.error, mode=None if row.mode is None else PushMode(row.mode), fingerprint=row.fingerprint)

@@ -25,7 +25,7 @@ from sync.state.ledger import LedgerEvent, LedgerRow
 from sync.state.lock import Lock, LockHolder
 from sync.state.members import MemberOutcome, MemberStateRow
 from sync.state.migrate import current_revision, head_revision, upgrade_schema
-from sync.state.runs import RunKind, RunOutcome, RunRow
+from sync.state.runs import PushMode, RunKind, RunOutcome, RunRow
 from sync.state.sql import chunked
 from sync.state.types import utc_now
 
@@ -145,6 +145,16 @@ class StateStore:
         with translate_errors(self.url, "marking interrupted runs"), self._engine.begin() as conn:
             return runs.mark_running_interrupted(conn, self._clock())
 
+    def set_push_mode(self, run_id: int, mode: PushMode | str, fingerprint: str) -> None:
+        """Record whether push ``run_id`` is full or incremental, and the configuration it runs with."""
+        with translate_errors(self.url, f"recording run {run_id}"), self._engine.begin() as conn:
+            runs.set_push_mode(conn, run_id, mode, fingerprint)
+
+    def last_completed_push(self, audience: str, mode: PushMode | None = None) -> RunRow | None:
+        """The latest completed push of ``audience`` (of ``mode`` when given), or None."""
+        with translate_errors(self.url, "reading runs"), self._engine.connect() as conn:
+            return runs.last_completed_push(conn, audience, mode)
+
     def recent_runs(self, limit: int = 20) -> list[RunRow]:
         """The most recently started runs, newest first."""
         with translate_errors(self.url, "reading runs"), self._engine.connect() as conn:
@@ -211,6 +221,11 @@ class StateStore:
         """Up to ``limit`` members whose reason code is one of ``reasons``, in every audience, newest first."""
         with translate_errors(self.url, "reading member state"), self._engine.connect() as conn:
             return members.recent_failures(conn, reasons, limit)
+
+    def contacts_with_reasons(self, audience: str, reasons: Iterable[str]) -> list[str]:
+        """Ids of the contacts of ``audience`` whose reason code is one of ``reasons``."""
+        with translate_errors(self.url, "reading member state"), self._engine.connect() as conn:
+            return members.contacts_with_reasons(conn, audience, reasons)
 
     def failure_counts(self, reasons: Iterable[str]) -> dict[str, int]:
         """Per audience, how many members have one of ``reasons`` as their reason code."""

@@ -40,7 +40,7 @@ def test_a_run_round_trips_with_counts_error_and_duration(database_url):
     assert json.loads(json.dumps(run.as_dict())) == {
         "id": run_id, "kind": "push", "audience": "newsletter", "started_at": "2026-03-01T09:00:00.123456+00:00",
         "finished_at": "2026-03-01T09:05:00.123463+00:00", "duration_seconds": 300.000007, "outcome": "partial",
-        "counts": {"created": 3, "updated": 2, "failed": 1}, "error": "1 record rejected",
+        "counts": {"created": 3, "updated": 2, "failed": 1}, "error": "1 record rejected", "mode": None,
     }
 
 
