@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -57,11 +58,11 @@ def progress_board(title: str, interactive: bool | None = None, every_seconds: f
     if interactive is None:
         interactive = sys.stderr.isatty()
     if interactive:
-        with Progress(*COLUMNS, transient=False) as bar:
+        with Progress(*COLUMNS, console=Console(stderr=True), transient=False) as bar:
             tasks: dict[str, TaskID] = {}
 
             def show(what: str, done: int, total: int | None, note: str) -> None:
-                description = " ".join(part for part in (f"{title}:" if what else title, what, note) if part)
+                description = " ".join(part for part in (f"{title}:" if what or note else title, what, note) if part)
                 if what not in tasks:
                     tasks[what] = bar.add_task(description, total=total)
                 bar.update(tasks[what], completed=done, total=total, description=description)
