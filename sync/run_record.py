@@ -63,7 +63,7 @@ def record_failed_run(settings: Settings, kind: str, audience: str | None, error
         with open_state(settings.state.url.get_secret_value()) as store:
             _finish(store, RunRecord(store.start_run(kind, audience), counts=dict), "failed",
                     failure_reason(error, settings))
-    except CrmSyncError as store_error:
+    except Exception as store_error:  # noqa: BLE001 (the error being reported is the one that matters)
         log.warning("the failed %s could not be recorded in the state store: %s", kind, store_error)
 
 
