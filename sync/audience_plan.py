@@ -84,6 +84,7 @@ class PlanSummary:
     audience: str
     actions: Counter = field(default_factory=Counter)
     reasons: Counter = field(default_factory=Counter)
+    reasons_by_action: Counter = field(default_factory=Counter)  # (action, reason): the reasons of each action
     fields_to_create: list[str] = field(default_factory=list)
     changes: list[MemberPlan] = field(default_factory=list)
     sample_limit: int = 20
@@ -101,6 +102,7 @@ class PlanSummary:
             self.records_to_update += 1
         if plan.reason and plan.action in (Action.SKIP, Action.MERGED, *LEAVES):
             self.reasons[plan.reason] += 1
+            self.reasons_by_action[(plan.action.value, plan.reason)] += 1
         if plan.action is not Action.UNCHANGED and plan.action is not Action.SKIP and (
                 self.sample_limit == 0 or len(self.changes) < self.sample_limit):
             self.changes.append(plan)
@@ -116,6 +118,14 @@ class PlanSummary:
         """How many plans are of the kind ``changes`` samples (all but unchanged and skipped)."""
         return sum(n for action, n in self.actions.items() if action not in (Action.UNCHANGED.value, Action.SKIP.value))
 
+    def action_reasons(self) -> dict[str, dict[str, int]]:
+        """Per action, how many contacts had each reason (skip, merged, unsubscribe, archive); each action's
+        reasons add up to its count."""
+        grouped: dict[str, dict[str, int]] = defaultdict(dict)
+        for (action, reason), count in sorted(self.reasons_by_action.items()):
+            grouped[action][reason] = count
+        return dict(grouped)
+
     @property
     def leaving(self) -> int:
         return sum(self.actions[action.value] for action in LEAVES)
@@ -125,6 +135,7 @@ class PlanSummary:
             "audience": self.audience,
             "actions": dict(self.actions),
             "skipped_by_reason": dict(self.reasons),
+            "reasons_by_action": self.action_reasons(),
             "merge_fields_to_create": self.fields_to_create,
             "changes": [_change(plan) for plan in self.changes],
             "field_warnings": [{"field": tag, "problem": problem, "contacts": count}

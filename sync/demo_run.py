@@ -3,7 +3,6 @@ engagement back, and show one contact's history."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +11,7 @@ from sync.connectors.crm_sql import open_crm
 from sync.demo_providers import demo_provider
 from sync.democrm.generate import create_demo_crm
 from sync.jobs import pull_audience, push_audience
+from sync.progress import Tracker
 from sync.pull import PullReport
 from sync.push import PushReport
 from sync.sandbox.views import MailchimpView, SpotlerView
@@ -36,7 +36,7 @@ class DemoRun:
 
 
 def run_demo(settings: Settings, contacts: int, seed: int, folder: Path,
-             on_progress: Callable[[int, int], None] | None = None, provider: str = "mailchimp") -> DemoRun:
+             on_progress: Tracker | None = None, provider: str = "mailchimp") -> DemoRun:
     """In ``folder``: a fresh demo CRM and state store, pushed twice into a new sandbox of ``provider`` (the
     second push writes nothing); then two campaigns with some engagement there, pulled back into the CRM.
 

@@ -37,6 +37,8 @@ from sync.state.store import StateStore
 log = logging.getLogger(__name__)
 
 Checkpoint = Callable[[str], None]
+# Told the report so far, the step being read (a campaign, a feed), how many steps are done and how many there are.
+PullProgress = Callable[["PullReport", str, int, int], None]
 OWN_ENTRY = frozenset({"bounce", "unsubscribe", "cleaned"})  # also get an entry of their own
 FLAGGING = frozenset({"bounce", "unsubscribe", "cleaned"})  # may change the contact's flags
 
@@ -75,12 +77,24 @@ class EventImporter:
     per_event: bool = False
     run_id: int | None = None
     checkpoint: Checkpoint = lambda name: None
+    on_progress: PullProgress | None = None
+    _step: tuple[str, int, int] = field(default=("", 0, 0), init=False, repr=False)
+
+    def step(self, label: str, done: int, total: int) -> None:
+        """Note that step ``done + 1`` of ``total`` (``label``: a campaign, a feed) is read next."""
+        self._step = (label, done, total)
+        self._tell()
+
+    def _tell(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.report, *self._step)
 
     def import_page(self, events: list[Event]) -> None:
         self.report.events_read += len(events)
         unseen = self.store.unseen_event_keys(event.key for event in events)
         fresh = list({event.key: event for event in events if event.key in unseen}.values())
         if not fresh:
+            self._tell()
             return
         member_contacts = self.store.contacts_by_provider_id(self.audience, {e.email_id for e in fresh})
         states = self.store.member_states(self.audience, set(member_contacts.values()))
@@ -126,6 +140,7 @@ class EventImporter:
             tx.save_member_outcomes(self.audience, statuses)
         self.report.events_imported += len(ledger)
         self.checkpoint("ledger_written")
+        self._tell()
 
     def _changes(self, events: list[Event], placed: Placement
                  ) -> tuple[list[ActivityRecord], list[ContactFlags], list[MemberOutcome], list[LedgerEvent]]:

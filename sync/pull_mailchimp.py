@@ -40,18 +40,22 @@ class MailchimpPuller:
     def run(self) -> PullReport:
         campaigns = self.reports.campaigns(self.window_start)
         self.importer.report.campaigns = len(campaigns)
-        for campaign in campaigns:
+        steps = len(campaigns) + 1
+        for index, campaign in enumerate(campaigns):
+            self.importer.step(f"campaign {campaign.title!r}", index, steps)
             self._by_position(f"{self.prefix}:sent-to:{campaign.id}",
                               lambda start, c=campaign: self.reports.sent_to(c, start))
             self._by_time(f"{self.prefix}:activity:{campaign.id}",
                           lambda since, c=campaign: (events for _, events in self.reports.email_activity(c, since)))
             self._by_position(f"{self.prefix}:unsubscribed:{campaign.id}",
                               lambda start, c=campaign: self.reports.unsubscribes(c, start))
+        self.importer.step("members unsubscribed or cleaned outside campaigns", len(campaigns), steps)
         self._by_time(f"{self.prefix}:members:unsubscribed",
                       lambda since: (self._persons_own(events)
                                      for events in self.reports.status_changes("unsubscribed", since, self.until)))
         self._by_time(f"{self.prefix}:members:cleaned",
                       lambda since: self.reports.status_changes("cleaned", since, self.until))
+        self.importer.step("done", steps, steps)
         return self.importer.report
 
     def _by_position(self, name: str, pages: Callable[[Position], Iterator[tuple[Position, list[Event]]]]) -> None:

@@ -52,11 +52,16 @@ class SpotlerPuller:
         self.prefix = f"spotler:{importer.audience}"
 
     def run(self) -> PullReport:
-        for feed in FEEDS:
+        steps = len(FEEDS) + 2
+        for index, feed in enumerate(FEEDS):
+            self.importer.step(f"feed {feed}", index, steps)
             self._window(f"{self.prefix}:{feed}", lambda start, end, f=feed: self.feeds.interactions(f, start, end))
+        self.importer.step("feed bounces", len(FEEDS), steps)
         self._window(f"{self.prefix}:bounces", self.feeds.bounces)
+        self.importer.step("feed contact changes (unsubscribes)", len(FEEDS) + 1, steps)
         self._window(f"{self.prefix}:unsubscribes", self._new_unsubscribes)
         self.importer.report.campaigns = self.feeds.mailings_seen
+        self.importer.step("done", steps, steps)
         return self.importer.report
 
     def _window(self, name: str, pages: Window) -> None:

@@ -112,6 +112,8 @@ class PushReport:
     rejected: int = 0
     not_found: int = 0  # leaves that found no member at the provider (nothing was created)
     opt_outs_found: int = 0  # members found unsubscribed instead of archived: written as CRM opt-outs
+    found_left: int = 0  # members found cleaned or archived instead of archived: nothing to write
+    held_back: int = 0  # planned writes not sent: the contact's earlier write is still unknown
     requests: int = 0
     write_requests: int = 0
     rejections: list[tuple[str, str, str]] = field(default_factory=list)  # contact, reason, detail
@@ -119,7 +121,8 @@ class PushReport:
     def counts(self) -> dict[str, int]:
         counts = dict(self.summary.actions)
         counts.update(written=self.written, rejected=self.rejected, not_found=self.not_found,
-                      opt_outs_found=self.opt_outs_found, requests=self.requests, write_requests=self.write_requests,
+                      opt_outs_found=self.opt_outs_found, found_left=self.found_left, held_back=self.held_back,
+                      requests=self.requests, write_requests=self.write_requests,
                       field_warnings=self.summary.warning_count)
         return counts
 
@@ -138,12 +141,18 @@ def check_threshold(summary: PlanSummary, member_count: int, threshold: float, f
         )
 
 
-def summarise(job: AudienceJob, crm, store: StateStore, field_plan: FieldPlan, sample_limit: int = 20) -> PlanSummary:
-    """The first pass: what a push would do, without writing anything."""
+def summarise(job: AudienceJob, crm, store: StateStore, field_plan: FieldPlan, sample_limit: int = 20,
+              on_progress: Callable[[int], None] | None = None) -> PlanSummary:
+    """The first pass: what a push would do, without writing anything; ``on_progress(contacts planned)``."""
     summary = PlanSummary(job.name, fields_to_create=[f.tag for f in field_plan.to_create],
                           sample_limit=sample_limit)
-    for plan, state in stream_plans(job, crm, store):
+    count = 0
+    for count, (plan, state) in enumerate(stream_plans(job, crm, store), start=1):
         summary.add(plan, state)
+        if on_progress and count % 500 == 0:
+            on_progress(count)
+    if on_progress:
+        on_progress(count)
     return summary
 
 
@@ -153,10 +162,13 @@ class PushExecutor:
     def __init__(self, job: AudienceJob, provider: ProviderAudience, store: StateStore, batch_size: int,
                  concurrency: int, owner_segment: int | None, *, checkpoint: Checkpoint | None = None,
                  leave_limit: LeaveLimit | None = None, held_back: frozenset[str] = frozenset(),
-                 opt_outs: OptOutSink | None = None):
+                 opt_outs: OptOutSink | None = None, on_write: Callable[[int, int], None] | None = None):
         """``leave_limit`` None sends every leave (``--force``); ``held_back`` are contacts whose earlier
         write could not be looked up: nothing is written for them this run. ``opt_outs`` is the CRM, told
-        of unsubscribes found at the provider."""
+        of unsubscribes found at the provider. ``on_write(members answered, batches answered)`` follows
+        the writes."""
+        self.on_write = on_write
+        self._answered_members = self._answered_batches = 0
         self.job = job
         self.opt_outs = opt_outs
         self._found_unsubscribed: list[tuple[str, str]] = []  # (contact id, address) found unsubscribed
@@ -193,6 +205,7 @@ class PushExecutor:
 
     def _send_all(self, plans: Iterable[tuple[MemberPlan, MemberStateRow | None]],
                   on_progress: Callable[[int], None] | None) -> None:
+        count = 0
         for count, (plan, state) in enumerate(plans, start=1):
             self.report.summary.add(plan, state)
             self._route(plan, state)
@@ -201,12 +214,15 @@ class PushExecutor:
                 return  # batches not sent yet are dropped; the next push plans them again
             if on_progress and count % 500 == 0:
                 on_progress(count)
+        if on_progress:
+            on_progress(count)
         for kind in self._pending:
             self._flush(kind)
 
     def _route(self, plan: MemberPlan, state: MemberStateRow | None) -> None:
         if plan.contact_id in self.held_back and plan.action not in (Action.SKIP, Action.MERGED, Action.UNCHANGED):
             log.info("contact %s: %s held back: its earlier write is still unknown", plan.contact_id, plan.action)
+            self.report.held_back += 1
             return
         if plan.action in LEAVES:
             if self.leave_limit is not None and not self.leave_limit.allows(self._leaves_routed + 1):
@@ -291,6 +307,10 @@ class PushExecutor:
         self.checkpoint("batch_answered")
         self._record(batch, results, settled)
         self.checkpoint("outcome_recorded")
+        self._answered_members += len(batch)
+        self._answered_batches += 1
+        if self.on_write:
+            self.on_write(self._answered_members, self._answered_batches)
 
     def _record(self, batch: list[tuple[MemberPlan, MemberStateRow | None]], results: list[MemberResult],
                 settled: bool) -> None:
@@ -353,6 +373,8 @@ class PushExecutor:
             if result.status == "unsubscribed":
                 self.report.opt_outs_found += 1
                 self._found_unsubscribed.append((plan.contact_id, normalise_email(result.email) or plan.email))
+            else:
+                self.report.found_left += 1
             return MemberOutcome(plan.contact_id, provider_status=result.status, reason_code=reason,
                                  merged_into=plan.merged_into)
         self.report.written += 1

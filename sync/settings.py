@@ -32,6 +32,7 @@ from pydantic_settings import (
 from pydantic_settings.exceptions import SettingsError
 
 from sync.errors import ConfigError
+from sync.state.models import AUDIENCE_LENGTH
 from sync.yamlfile import YamlDocument, dotted, model_keys, read_text_file, read_yaml
 
 log = logging.getLogger(__name__)
@@ -224,6 +225,15 @@ class Settings(BaseSettings):
         120, gt=0, description="A run that stops renewing the run lock this long (killed, machine lost) loses it."
     )
     log_format: Literal["text", "json"] = "text"
+
+    @field_validator("audiences")
+    @classmethod
+    def _audience_names_fit(cls, value: dict[str, AudienceSettings]) -> dict[str, AudienceSettings]:
+        too_long = [name for name in value if len(name) > AUDIENCE_LENGTH]
+        if too_long:  # the state store keys runs and members by name
+            raise ValueError(f"audience name {too_long[0]!r} has {len(too_long[0])} characters; at most "
+                             f"{AUDIENCE_LENGTH} are allowed")
+        return value
 
 
 class _FileSource(PydanticBaseSettingsSource):

@@ -109,3 +109,13 @@ def test_spotler_bulk_size_cannot_exceed_what_spotler_accepts(tmp_path):
     config = write(tmp_path / "s.yaml", "spotler:\n  batch_size: 500\n")
     with pytest.raises(ConfigError, match=r"spotler\.batch_size"):
         load_settings(config)
+
+
+def test_an_audience_name_longer_than_the_state_store_keeps_is_a_setting_error(tmp_path):
+    config = tmp_path / "sync.yaml"
+    name = "newsletter_" + "x" * 90
+    config.write_text(f"audiences:\n  {name}:\n    audience_id: abc\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"audience name '{name}' has 101 characters; at most 100"):
+        load_settings(config)
+    config.write_text(f"audiences:\n  {name[:100]}:\n    audience_id: abc\n", encoding="utf-8")
+    assert list(load_settings(config).audiences) == [name[:100]]

@@ -12,7 +12,7 @@ from sync.dburl import display_url
 from sync.demo_providers import DEMO_PROVIDERS
 from sync.demo_run import run_demo
 from sync.democrm.generate import create_demo_crm
-from sync.progress import progress
+from sync.progress import progress, progress_board
 
 PROVIDER_NAMES = {"mailchimp": "Mailchimp", "spotler": "Spotler Mail+"}
 
@@ -49,7 +49,7 @@ def init(app: App, contacts: int, seed: int, crm_url: str | None, replace: bool)
 def run(app: App, contacts: int, seed: int, provider: str) -> None:
     """Push a fresh demo CRM into a local provider sandbox, pull engagement back, show what happened."""
     folder = Path("data")
-    with progress("Pushing the demo CRM", total=0) as report_progress:
+    with progress_board("Pushing the demo CRM") as report_progress:
         result = run_demo(app.settings, contacts, seed, folder, report_progress, provider)
     click.echo(f"{PROVIDER_NAMES[provider]} sandbox at {result.base_url} (stopped again); demo CRM and state kept in "
                f"{folder}/demo-crm.db and {folder}/demo-state.db\n")

@@ -20,7 +20,8 @@ from sync.errors import (
     worst_exit_code,
 )
 from sync.jobs import audience_names, plan_audience, pull_audience, push_audience
-from sync.progress import progress
+from sync.progress import progress_board
+from sync.run_record import record_failed_run
 from sync.runlock import run_lock
 from sync.settings import Settings
 
@@ -92,8 +93,8 @@ def run_all(settings: Settings, audience: str | None, force: bool = False, wait:
 
 def _push_all(settings: Settings, audience: str | None, force: bool) -> int:
     def push_one(name: str) -> int:
-        with progress(f"Pushing {name}", total=0) as report_progress:
-            report = push_audience(settings, name, force=force, on_progress=report_progress)
+        with progress_board(f"push {name}") as track:
+            report = push_audience(settings, name, force=force, on_progress=track)
         print_push(report)
         return EXIT_RECORDS_REJECTED if report.rejected else EXIT_OK
     return _each_audience(settings, audience, "push", push_one)
@@ -101,15 +102,23 @@ def _push_all(settings: Settings, audience: str | None, force: bool) -> int:
 
 def _pull_all(settings: Settings, audience: str | None, since: datetime | None) -> int:
     def pull_one(name: str) -> int:
-        print_pull(pull_audience(settings, name, since=since))
+        with progress_board(f"pull {name}") as track:
+            report = pull_audience(settings, name, since=since, on_progress=track)
+        print_pull(report)
         return EXIT_OK
     return _each_audience(settings, audience, "pull", pull_one)
 
 
 def _each_audience(settings: Settings, audience: str | None, verb: str, work: Callable[[str], int]) -> int:
-    """Run ``work`` for every audience; one that fails is reported and the others still run."""
+    """Run ``work`` for every audience; one that fails is reported and the others still run. A command
+    that cannot start (no such audience) is recorded as a failed run too."""
+    try:
+        names = audience_names(settings, audience)
+    except CrmSyncError as error:
+        record_failed_run(settings, verb, None, error)
+        raise
     codes = []
-    for name in audience_names(settings, audience):
+    for name in names:
         try:
             codes.append(work(name))
         except CrmSyncError as error:

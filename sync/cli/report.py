@@ -9,6 +9,23 @@ from sync.pull import PullReport
 from sync.push import PushReport
 
 ACTION_ORDER = ("create", "update", "change_email", "reoptin", "unchanged", "unsubscribe", "archive", "merged", "skip")
+TO_SEND = ("create", "update", "change_email", "reoptin", "unsubscribe", "archive")
+# What became of each planned write, unsubscribe and archive; together they add up to the plan's ones to send.
+OUTCOMES = (("written", "written"), ("rejected", "rejected"), ("not_found", "no member found"),
+            ("opt_outs_found", "found unsubscribed"), ("found_left", "found cleaned or archived"),
+            ("held_back", "held back (earlier write unknown)"))
+
+
+def outcome_text(counts: dict[str, int], failed: bool = False) -> str:
+    """A push's outcomes against its plan: "598 to send: written 593, rejected 5". A failed push also says
+    how many it did not send; the plan's other counts (unchanged, merged, skip) are sent nowhere."""
+    planned = sum(counts.get(action, 0) for action in TO_SEND)
+    parts = [f"{label} {counts.get(key, 0):,}" for key, label in OUTCOMES
+             if counts.get(key) or key in ("written", "rejected")]
+    unsent = planned - sum(counts.get(key, 0) for key, _ in OUTCOMES)
+    if failed and unsent > 0:
+        parts.append(f"not sent {unsent:,}")
+    return f"{planned:,} to send: {', '.join(parts)}"
 
 
 def print_plan(summary: PlanSummary) -> None:
@@ -39,7 +56,7 @@ def print_push(report: PushReport) -> None:
     """The run summary of one audience's push."""
     click.echo(f"Audience {report.audience}: pushed")
     _print_counts(report.summary)
-    click.echo(f"  written {report.written}, rejected {report.rejected}, provider requests {report.requests}")
+    click.echo(f"  {outcome_text(report.counts())}; provider requests {report.requests}")
     for contact_id, reason, detail in report.rejections[:20]:
         click.echo(f"    rejected contact {contact_id}: {reason}: {detail}")
     if len(report.rejections) > 20:
@@ -58,11 +75,12 @@ def print_pull(report: PullReport) -> None:
 
 
 def _print_counts(summary: PlanSummary) -> None:
+    reasons = summary.action_reasons()
     for action in ACTION_ORDER:
         if summary.actions.get(action):
             click.echo(f"  {action:<14} {summary.actions[action]:>9,}")
-    for reason, count in sorted(summary.reasons.items()):
-        click.echo(f"    {reason:<28} {count:>7,}")
+            for reason, count in reasons.get(action, {}).items():  # under their action: they add up to it
+                click.echo(f"    {reason:<28} {count:>7,}")
     if summary.fields_to_create:
         click.echo(f"  merge fields to create: {', '.join(summary.fields_to_create)}")
     if summary.warnings:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sync.cli.context import App, pass_app
+from sync.cli.report import ACTION_ORDER, OUTCOMES, outcome_text
 from sync.plan import REJECTION_REASONS
 from sync.state.members import MemberStateRow
 from sync.state.runs import RunRow
@@ -31,6 +32,7 @@ def status(app: App, limit: int, failure_limit: int, as_json: bool) -> None:
     try:
         runs = store.recent_runs(limit)
         failures = store.recent_failures(REJECTION_REASONS, failure_limit) if failure_limit else []
+        failures.sort(key=newest_first)
         totals = store.failure_counts(REJECTION_REASONS)
         warnings = store.warning_counts()
     finally:
@@ -55,13 +57,35 @@ def _print_runs(runs: list[RunRow]) -> None:
         return
     table = Table("run", "kind", "audience", "started (UTC)", "duration", "outcome", "counts")
     for run in runs:
-        counts = ", ".join(f"{name} {value}" for name, value in sorted(run.counts.items()) if value)
         duration = f"{run.duration.total_seconds():.1f}s" if run.duration else "running"
         table.add_row(str(run.id), run.kind, run.audience or "-", f"{run.started_at:%Y-%m-%d %H:%M:%S}",
-                      duration, run.outcome, counts or "-")
-    # Without a terminal (a pipe, a log file, cron mail) rich would cut the columns to 80 characters.
-    console = Console() if sys.stdout.isatty() else Console(width=10_000)
-    console.print(table)
+                      duration, run.outcome, counts_text(run))
+    if sys.stdout.isatty():
+        Console().print(table)
+    else:  # a pipe, a log file, cron mail: rich would cut the columns to 80 characters
+        for column in table.columns:
+            column.overflow, column.no_wrap = "fold", True
+        Console(width=100_000, no_color=True).print(table)
+    for run in runs:  # a reason may be long: in full, below the table
+        if run.error:
+            click.echo(f"\nRun {run.id} ({run.kind} {run.audience or 'of no audience'}) {run.outcome}: {run.error}")
+
+
+def counts_text(run: RunRow) -> str:
+    """A run's counts for people. A push's plan (per action) and what became of the contacts it had to
+    send are labelled apart, so they are never added up; other counts as stored."""
+    counts = dict(run.counts)
+    if run.kind != "push" or not counts:
+        return ", ".join(f"{name} {value:,}" for name, value in sorted(counts.items()) if value) or "-"
+    plan = ", ".join(f"{action} {counts[action]:,}" for action in ACTION_ORDER if counts.get(action))
+    parts = [f"plan: {plan or 'nothing'}"]
+    if "written" in counts:
+        parts.append(outcome_text(counts, failed=run.outcome == "failed"))
+    if counts.get("requests"):
+        parts.append(f"requests {counts['requests']:,} ({counts.get('write_requests', 0):,} writes)")
+    known = {*ACTION_ORDER, *(key for key, _ in OUTCOMES), "requests", "write_requests"}
+    parts += [f"{name} {value:,}" for name, value in sorted(counts.items()) if value and name not in known]
+    return "; ".join(parts)
 
 
 def _print_failures(failures: list[MemberStateRow], totals: dict[str, int]) -> None:
@@ -90,6 +114,12 @@ def _print_warnings(warnings: dict[str, Counter]) -> None:
             click.echo(f"  {tag}: {problem}: {count}")
     if warnings:
         click.echo("\n`crm-sync why EMAIL` shows one contact's warnings and values.")
+
+
+def newest_first(row: MemberStateRow) -> tuple[float, int, str]:
+    """Failures by time, newest first; those recorded at the same moment (one batch) by contact id, as
+    numbers are ordered (9 before 10), as the state store's query orders them."""
+    return (-row.updated_at.timestamp(), len(row.contact_id), row.contact_id)
 
 
 def _failure_dict(row: MemberStateRow) -> dict[str, object]:

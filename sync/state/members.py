@@ -151,9 +151,11 @@ def member_states_by_email(conn: Connection, email: str) -> list[MemberStateRow]
 
 
 def recent_failures(conn: Connection, reasons: Iterable[str], limit: int) -> list[MemberStateRow]:
-    """Up to ``limit`` rows whose reason code is one of ``reasons``, in every audience, newest first."""
+    """Up to ``limit`` rows whose reason code is one of ``reasons``, in every audience, newest first; rows of
+    the same moment by contact id, numbers in number order (by length first)."""
     query = (select(MEMBERS).where(MEMBERS.c.reason_code.in_(sorted(set(reasons))))
-             .order_by(MEMBERS.c.updated_at.desc(), MEMBERS.c.audience, MEMBERS.c.contact_id).limit(limit))
+             .order_by(MEMBERS.c.updated_at.desc(), func.length(MEMBERS.c.contact_id), MEMBERS.c.contact_id,
+                       MEMBERS.c.audience).limit(limit))
     return [_to_row(row) for row in conn.execute(query)]
 
 

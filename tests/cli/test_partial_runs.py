@@ -73,5 +73,6 @@ def test_outputs_without_a_terminal_are_not_cut_and_say_what_they_left_out(setup
     status = crm_sync("status", cwd=project, env=env)  # stdout is a pipe here, as under cron
     assert "…" not in status.out
     push_run = next(run for run in _runs(project, env) if run["kind"] == "push")
-    counts = ", ".join(f"{name} {value}" for name, value in sorted(push_run["counts"].items()) if value)
-    assert counts in status.out
+    counts = push_run["counts"]
+    plan = ", ".join(f"{name} {counts[name]}" for name in ("create", "merged", "skip") if counts.get(name))
+    assert f"plan: {plan}; {counts['create']} to send: written {counts['written']}, rejected 0;" in status.out

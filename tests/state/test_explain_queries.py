@@ -82,6 +82,13 @@ def test_recent_failures_are_rejections_only_newest_first_and_limited(timed_stor
     assert timed_store.failure_counts(REJECTIONS) == {"newsletter": 2, "customers": 1}
 
 
+def test_failures_of_one_moment_come_in_contact_id_number_order(timed_store, clock):
+    timed_store.save_member_outcomes("newsletter", [rejected(cid, "invalid_address") for cid in ("75", "758", "383")])
+    clock.tick()
+    timed_store.save_member_outcomes("newsletter", [rejected("9", "provider_rejected")])
+    assert [row.contact_id for row in timed_store.recent_failures(REJECTIONS, limit=3)] == ["9", "75", "383"]
+
+
 def test_a_contact_that_later_succeeds_is_no_longer_a_failure(timed_store, clock):
     timed_store.save_member_outcomes("newsletter", [rejected("c1", "signup_throttled")])
     assert [row.contact_id for row in timed_store.recent_failures({"signup_throttled"})] == ["c1"]
