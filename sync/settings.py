@@ -7,12 +7,13 @@ environment variables), the settings file (``config/sync.yaml`` by default), the
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import os
 import stat
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -286,10 +287,34 @@ def _unparsable_variable(error: SettingsError) -> str:
     field = str(error).split('"')[1] if str(error).count('"') >= 2 else ""
     prefix = f"{ENV_PREFIX}{field.upper()}"
     names = sorted(name for name in os.environ if name.upper() == prefix or name.upper().startswith(prefix + "__"))
+    culprits = [name for name in names if _unreadable_json(name)]
+    names = culprits or names
     where = ("one of " + ", ".join(names)) if len(names) > 1 else (names[0] if names else f"{prefix}*")
     return (f"invalid settings: cannot read {where} (environment or secrets file): a list or a whole section is written as JSON "
             f"(e.g. CRM_SYNC_AUDIENCES__NEWS__PERMISSION_BITS='[1]'), or set its parts one by one "
             f"(e.g. {ENV_PREFIX}STATE__URL, not {ENV_PREFIX}STATE).")
+
+
+def _unreadable_json(name: str) -> bool:
+    """Whether variable ``name`` sets a list or a section (read as JSON) to a value that is not JSON."""
+    annotation: Any = Settings
+    for part in name[len(ENV_PREFIX):].lower().split("__"):
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            info = annotation.model_fields.get(part)
+            annotation = info.annotation if info else None
+        elif get_origin(annotation) is dict:
+            annotation = get_args(annotation)[1]
+        else:
+            return False
+    complex_value = (isinstance(annotation, type) and issubclass(annotation, BaseModel)) or get_origin(annotation) in (
+        list, dict)
+    if not complex_value:
+        return False
+    try:
+        json.loads(os.environ[name])
+    except ValueError:
+        return True
+    return False
 
 
 def describe_errors(error: ValidationError, document: YamlDocument | None, path: Path) -> str:
@@ -298,7 +323,8 @@ def describe_errors(error: ValidationError, document: YamlDocument | None, path:
     for item in error.errors():
         location = tuple(part for part in item["loc"] if part != "_Bound")
         key = dotted(location)
-        env_name = ENV_PREFIX + "__".join(str(part).upper() for part in location)
+        named = location[:next((i for i, part in enumerate(location) if isinstance(part, int)), len(location))]
+        env_name = ENV_PREFIX + "__".join(str(part).upper() for part in named)  # a list is one variable
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown setting" + _suggestion(location)
