@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -263,7 +264,7 @@ def load_settings(config_path: Path | None = None, secrets_file: Path | None = N
     except ValidationError as error:
         raise ConfigError(describe_errors(error, document, path)) from None
     except SettingsError as error:
-        raise ConfigError(_unparsable_variable(error)) from None
+        raise ConfigError(_unparsable_variable(error, dotenv_values(secrets) if secrets else {})) from None
     finally:
         os.environ.update(hidden)
 
@@ -282,12 +283,13 @@ def check_secrets_file(path: Path, readable_ok: bool) -> None:
         log.warning("%s", message)
 
 
-def _unparsable_variable(error: SettingsError) -> str:
+def _unparsable_variable(error: SettingsError, from_secrets: dict[str, str | None]) -> str:
     """Name the variables behind a value pydantic-settings could not parse (their values stay unshown)."""
     field = str(error).split('"')[1] if str(error).count('"') >= 2 else ""
     prefix = f"{ENV_PREFIX}{field.upper()}"
-    names = sorted(name for name in os.environ if name.upper() == prefix or name.upper().startswith(prefix + "__"))
-    culprits = [name for name in names if _unreadable_json(name)]
+    values = {name: value or "" for name, value in from_secrets.items()} | dict(os.environ)
+    names = sorted(name for name in values if name.upper() == prefix or name.upper().startswith(prefix + "__"))
+    culprits = [name for name in names if _unreadable_json(name, values[name])]
     names = culprits or names
     where = ("one of " + ", ".join(names)) if len(names) > 1 else (names[0] if names else f"{prefix}*")
     return (f"invalid settings: cannot read {where} (environment or secrets file): a list or a whole section is written as JSON "
@@ -295,7 +297,7 @@ def _unparsable_variable(error: SettingsError) -> str:
             f"(e.g. {ENV_PREFIX}STATE__URL, not {ENV_PREFIX}STATE).")
 
 
-def _unreadable_json(name: str) -> bool:
+def _unreadable_json(name: str, value: str) -> bool:
     """Whether variable ``name`` sets a list or a section (read as JSON) to a value that is not JSON."""
     annotation: Any = Settings
     for part in name[len(ENV_PREFIX):].lower().split("__"):
@@ -311,7 +313,7 @@ def _unreadable_json(name: str) -> bool:
     if not complex_value:
         return False
     try:
-        json.loads(os.environ[name])
+        json.loads(value)
     except ValueError:
         return True
     return False

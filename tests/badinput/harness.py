@@ -122,6 +122,8 @@ def state_rows(state_db: Path) -> dict[str, list]:
 def check_common(case: Case, result: Result, names: Mapping[str, str]) -> None:
     """What every case asserts: its exit code and texts, no internal error, and memory within the bound."""
     context = f"exit {result.code}\n--- stdout\n{result.out[-3000:]}\n--- stderr\n{result.err[-3000:]}"
+    if os.environ.get("BADINPUT_SHOW"):  # writing a new case: `BADINPUT_SHOW=1 pytest -s -k NAME` shows its output
+        print(f"\n[{case.name}] {context}")
     assert result.code != EXIT_RUN_FAILED, context
     assert "internal error" not in result.text and "Traceback" not in result.text, context
     assert result.code == case.code, context

@@ -82,11 +82,13 @@ EXPECT_GARBAGE = {"crm": "CRM: cannot connect to sqlite:///$dir/garbage.db: file
 
 BROKEN_CRM = [
     Case("crm without its contacts table", setup=lambda ws: ws.crm("DROP TABLE contacts"),
-         expect=("contacts",)),
+         expect=("schemas/embedded.yaml:8: contacts.table: table 'contacts' does not exist in the database",)),
     Case("crm contacts without the email column",
          setup=lambda ws: ws.crm("ALTER TABLE contacts RENAME COLUMN email TO e_mail"),
          expect=("table 'contacts' has no column 'email'",)),
-    Case("crm file missing", env={"CRM_SYNC_CRM__URL": "sqlite:///$dir/nowhere/crm.db"}, expect=("crm",)),
+    Case("crm file missing", env={"CRM_SYNC_CRM__URL": "sqlite:///$dir/nowhere/crm.db"},
+         expect=("contacts.table: the database has none of the described tables (activities, contacts, ",
+                 "is the URL right? `crm-sync demo init` creates the demo CRM")),
     garbage("crm"),
     garbage("state"),
     Case("state store from a newer crm-sync", code=3,

@@ -124,24 +124,30 @@ MAPPING_CASES = [
             f"{MAPPING}:4: audiences.newsletter.fields.TIER.type: 'dropdwon' is not one of",
             "(did you mean 'dropdown'?)"),
     mapping("tag too long", fields("FIRSTNAMEXX: { source: first_name, type: text }"),
-            f"{MAPPING}:4: audiences.newsletter.fields.FIRSTNAMEXX"),
-    mapping("no source", fields("FNAME: { type: text }"), f"{MAPPING}:4: audiences.newsletter.fields.FNAME"),
+            f"{MAPPING}:4: audiences.newsletter.fields.FIRSTNAMEXX: 'FIRSTNAMEXX' is not a valid provider field "
+            "tag: at most 10 characters"),
+    mapping("no source", fields("FNAME: { type: text }"),
+            f"{MAPPING}:4: audiences.newsletter.fields.FNAME.source: 'source' is missing"),
     mapping("unknown CRM field", fields("FNAME: { source: frist_name, type: text }"),
             f"{MAPPING}:4: audiences.newsletter.fields.FNAME.source", "(did you mean 'first_name'?)"),
     mapping("date without format", fields("SINCE: { source: member_since, type: date }"),
-            f"{MAPPING}:4: audiences.newsletter.fields.SINCE"),
+            f"{MAPPING}:4: audiences.newsletter.fields.SINCE.date_format: a date field needs date_format"),
     mapping("case typo", fields("FNAME: { source: first_name, type: text, case: titel }"),
             f"{MAPPING}:4: audiences.newsletter.fields.FNAME.case", "(did you mean 'title'?)"),
     mapping("34 fields", fields(*(f"F{i}: {{ source: first_name, type: text }}" for i in range(34))),
-            "30"),
-    mapping("empty file", "", f"{MAPPING}"),
-    mapping("a list", "- FNAME\n", f"{MAPPING}"),
+            f"{MAPPING}:3: audiences.newsletter.fields: 34 fields, but a mailchimp audience holds at most 30 "
+            "(audience newsletter); drop 4"),
+    mapping("empty file", "", f"{MAPPING}:1: audiences: the file is empty; it needs an 'audiences:' section"),
+    mapping("a list", "- FNAME\n", f"{MAPPING}: (file): the file must be a mapping of keys to values, not a list"),
     Case("mapping file setting missing", ("mapping", "check"), env={"CRM_SYNC_MAPPING_FILE": "$dir/none.yaml"},
          expect=("$dir/none.yaml: file not found",)),
     Case("mapping section the settings name is missing", ("mapping", "check"),
-         env={"CRM_SYNC_AUDIENCES__NIEUWSBRIEF__MAPPING": "nieuws"}, expect=("nieuws",)),
+         env={"CRM_SYNC_AUDIENCES__NIEUWSBRIEF__MAPPING": "nieuws"},
+         expect=((f"{MAPPING}:56: audiences.nieuws: audience nieuwsbrief uses mapping section 'nieuws', which the "
+                 "file lacks (sections: newsletter)"),)),
     Case("mapping consent field is text", ("mapping", "check"),
-         env={"CRM_SYNC_AUDIENCES__NEWSLETTER__CONSENT_FIELD": "first_name"}, expect=("consent_field",)),
+         env={"CRM_SYNC_AUDIENCES__NEWSLETTER__CONSENT_FIELD": "first_name"},
+         expect=("settings: audiences.newsletter.consent_field: 'first_name' is not a checkbox field of the CRM",)),
     Case("mapping check --mapping missing", ("mapping", "check", "--mapping", "$dir/x.yaml"),
          expect=("$dir/x.yaml: file not found",)),
 ]
@@ -169,7 +175,8 @@ SECRET_CASES = [
                                          "CRM_SYNC_AUDIENCES__NIEUWSBRIEF__PERMISSION_BITS": None},
          files={"secrets.env": "CRM_SYNC_AUDIENCES__NIEUWSBRIEF__PERMISSION_BITS=notalist\n"},
          setup=lambda ws: (ws.dir / "secrets.env").chmod(0o600),
-         expect=("cannot read", "a list or a whole section is written as JSON"), forbid=("notalist",)),
+         expect=("cannot read CRM_SYNC_AUDIENCES__NIEUWSBRIEF__PERMISSION_BITS (environment or secrets file)",),
+         forbid=("notalist",)),
     Case("secrets a folder", ("--secrets-file", "$dir/config", "push"),
          expect=("secrets file $dir/config (CRM_SYNC_SECRETS_FILE) does not exist",)),
 ]
@@ -180,7 +187,8 @@ SCHEMA_CASES = [
     Case("schema alias bomb", env={"CRM_SYNC_CRM__SCHEMA_FILE": "$dir/schema.yaml"},
          files={"schema.yaml": bomb()}, expect=("$dir/schema.yaml:6: (yaml): expands to more than",)),
     Case("schema a list", env={"CRM_SYNC_CRM__SCHEMA_FILE": "$dir/schema.yaml"},
-         files={"schema.yaml": "- contacts\n"}, expect=("$dir/schema.yaml",)),
+         files={"schema.yaml": "- contacts\n"},
+         expect=("$dir/schema.yaml:1: (top): a schema description must be a mapping of sections",)),
 ]
 
 
