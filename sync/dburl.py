@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, exc, make_url, text
@@ -55,6 +57,21 @@ def _password_spellings(url: str | URL) -> set[str]:
     return spellings
 
 
+# What a driver raises, instead of a DBAPI error, for options it cannot use (pymysql on ?charset=bogus).
+OPTION_ERRORS = (AttributeError, LookupError, TypeError, ValueError)
+
+
+@contextmanager
+def refused_options(url: str | URL, purpose: str) -> Iterator[None]:
+    """Around a first connect only: the driver choking on the URL's options is a configuration error."""
+    try:
+        yield
+    except OPTION_ERRORS as error:
+        raise ConfigError(f"{purpose}: cannot use {display_url(url)}: the database driver refused the URL's "
+                          f"options ({type(error).__name__}: {error}); check its ?query part, "
+                          "e.g. charset=utf8mb4") from None
+
+
 def open_engine(url: str, purpose: str) -> Engine:
     """An engine on ``url`` that has answered one query; errors name ``purpose`` and the safe URL.
 
@@ -66,14 +83,24 @@ def open_engine(url: str, purpose: str) -> Engine:
         raise ConfigError(f"{purpose}: {display_url(url)} is not a database URL "
                           "(expected e.g. sqlite:///data/crm.db or postgresql+psycopg://user@host/db)") from None
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(parsed.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as failure:
+            raise ConnectionFailed(f"{purpose}: {display_url(url)}: cannot create folder {folder}: "
+                                   f"{failure.strerror}") from None
     try:
         engine = create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, ImportError) as error:
         raise ConfigError(f"{purpose}: cannot use {display_url(url)}: {error}") from None
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        with refused_options(url, purpose), engine.connect() as connection:
+            # SQLite opens any file lazily: reading its catalogue finds one that is not a database.
+            connection.execute(text("SELECT count(*) FROM sqlite_master" if parsed.get_backend_name() == "sqlite"
+                                    else "SELECT 1"))
+    except ConfigError:
+        engine.dispose()
+        raise
     except exc.DBAPIError as error:
         engine.dispose()
         raise ConnectionFailed(f"{purpose}: cannot connect to {display_url(url)}: {driver_message(error, url)}. "

@@ -7,14 +7,16 @@ environment variables), the settings file (``config/sync.yaml`` by default), the
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import os
 import stat
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -280,7 +282,7 @@ def load_settings(config_path: Path | None = None, secrets_file: Path | None = N
     except ValidationError as error:
         raise ConfigError(describe_errors(error, document, path)) from None
     except SettingsError as error:
-        raise ConfigError(_unparsable_variable(error)) from None
+        raise ConfigError(_unparsable_variable(error, dotenv_values(secrets) if secrets else {})) from None
     finally:
         os.environ.update(hidden)
 
@@ -299,15 +301,40 @@ def check_secrets_file(path: Path, readable_ok: bool) -> None:
         log.warning("%s", message)
 
 
-def _unparsable_variable(error: SettingsError) -> str:
+def _unparsable_variable(error: SettingsError, from_secrets: dict[str, str | None]) -> str:
     """Name the variables behind a value pydantic-settings could not parse (their values stay unshown)."""
     field = str(error).split('"')[1] if str(error).count('"') >= 2 else ""
     prefix = f"{ENV_PREFIX}{field.upper()}"
-    names = sorted(name for name in os.environ if name.upper() == prefix or name.upper().startswith(prefix + "__"))
+    values = {name: value or "" for name, value in from_secrets.items()} | dict(os.environ)
+    names = sorted(name for name in values if name.upper() == prefix or name.upper().startswith(prefix + "__"))
+    culprits = [name for name in names if _unreadable_json(name, values[name])]
+    names = culprits or names
     where = ("one of " + ", ".join(names)) if len(names) > 1 else (names[0] if names else f"{prefix}*")
     return (f"invalid settings: cannot read {where} (environment or secrets file): a list or a whole section is written as JSON "
             f"(e.g. CRM_SYNC_AUDIENCES__NEWS__PERMISSION_BITS='[1]'), or set its parts one by one "
             f"(e.g. {ENV_PREFIX}STATE__URL, not {ENV_PREFIX}STATE).")
+
+
+def _unreadable_json(name: str, value: str) -> bool:
+    """Whether variable ``name`` sets a list or a section (read as JSON) to a value that is not JSON."""
+    annotation: Any = Settings
+    for part in name[len(ENV_PREFIX):].lower().split("__"):
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            info = annotation.model_fields.get(part)
+            annotation = info.annotation if info else None
+        elif get_origin(annotation) is dict:
+            annotation = get_args(annotation)[1]
+        else:
+            return False
+    complex_value = (isinstance(annotation, type) and issubclass(annotation, BaseModel)) or get_origin(annotation) in (
+        list, dict)
+    if not complex_value:
+        return False
+    try:
+        json.loads(value)
+    except ValueError:
+        return True
+    return False
 
 
 def describe_errors(error: ValidationError, document: YamlDocument | None, path: Path) -> str:
@@ -316,7 +343,8 @@ def describe_errors(error: ValidationError, document: YamlDocument | None, path:
     for item in error.errors():
         location = tuple(part for part in item["loc"] if part != "_Bound")
         key = dotted(location)
-        env_name = ENV_PREFIX + "__".join(str(part).upper() for part in location)
+        named = location[:next((i for i, part in enumerate(location) if isinstance(part, int)), len(location))]
+        env_name = ENV_PREFIX + "__".join(str(part).upper() for part in named)  # a list is one variable
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown setting" + _suggestion(location)

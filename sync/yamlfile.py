@@ -14,13 +14,14 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
     CollectionEndEvent,
     CollectionStartEvent,
     NodeEvent,
 )
+from ruamel.yaml.reader import ReaderError
 
 from sync.errors import ConfigError, Problem, ProblemsFound
 
@@ -68,6 +69,8 @@ def read_yaml(path: Path) -> YamlDocument:
         raise ProblemsFound(
             [Problem(str(path), line, "(yaml)", f"not valid YAML: {error.problem or error.context}")]
         ) from None
+    except YAMLError as error:  # a character YAML does not allow (NUL, other control characters)
+        raise ProblemsFound([reader_problem(error, text, str(path))]) from None
     return YamlDocument(path, tree if tree is not None else CommentedMap())
 
 
@@ -89,6 +92,15 @@ def read_text_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
         line = raw[:error.start].count(b"\n") + 1
         raise ProblemsFound([Problem(str(path), line, "(file)", f"not UTF-8 text (byte 0x{raw[error.start]:02x}); "
                                      "save the file as UTF-8")]) from None
+
+
+def reader_problem(error: YAMLError, text: str, file: str) -> Problem:
+    """The problem of a YAML error without a mark: for a character YAML refuses, the line it is on."""
+    if isinstance(error, ReaderError) and isinstance(error.position, int):
+        character = error.character if isinstance(error.character, int) else ord(error.character)
+        return Problem(file, text[:error.position].count("\n") + 1, "(yaml)",
+                       f"not valid YAML: character #x{character:04x} is not allowed in a YAML file")
+    return Problem(file, None, "(yaml)", f"not valid YAML: {error}")
 
 
 def check_safe_yaml(text: str, file: str) -> None:

@@ -33,6 +33,8 @@ HOSTILE_YAML = {
     "custom tag": ("crm:\n  url: !vault secret/crm\n", "the tag !vault is not allowed", 2),
     "oversized": ("# padding\n" * (MAX_FILE_BYTES // 10 + 1), "larger than 2048 kB", None),
     "not utf-8": ("audiences:\n  news:\n    title: caf\udce9\n", "not UTF-8 text (byte 0xe9)", 3),
+    "NUL byte": ("crm:\n  chunk_size: {a: 1\x00}\n", "character #x0000 is not allowed in a YAML file", 2),
+    "bell character": ("crm:\n  url: a\x07b\n", "character #x0007 is not allowed in a YAML file", 2),
 }
 
 

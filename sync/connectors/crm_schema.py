@@ -259,7 +259,7 @@ def bind_schema(description: SchemaDescription, engine: Engine) -> BoundSchema:
             "`crm-sync demo init` creates the demo CRM",
         )])
     metadata = MetaData()
-    metadata.reflect(bind=engine, only=sorted(wanted & existing))
+    metadata.reflect(bind=engine, only=sorted(wanted & existing), resolve_fks=False)  # missing ones: below
     _read_booleans_raw(metadata)
     problems = []
     for path, table, column in description.column_refs():

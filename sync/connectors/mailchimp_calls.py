@@ -8,7 +8,8 @@ problem+json *string* (or a dict, or HTML), and a bodiless 429 or any 204 is *re
 |--------------------------------------------------|---------------------------------------------|
 | 2xx with JSON                                    | returns the dict                            |
 | 2xx without body (204)                           | returns ``{}``                              |
-| 2xx with a body that is not JSON (a proxy's page) | raises TransientError (retried)             |
+| 2xx with a body that is not JSON (a proxy's page, | raises TransientError (retried)             |
+| a cut-off JSON document)                         |                                             |
 | 401, or 403 with a JSON body                     | raises ConfigError naming the setting       |
 | 429, 5xx, bodiless 403, transport error/timeout  | raises TransientError (retried: sync/retry.py) |
 | other 4xx                                        | raises ProviderRejected with title/detail   |
@@ -36,6 +37,8 @@ def call(operation: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, 
             raise TransientError(f"Mailchimp could not be reached: {_one_line(error.text)}") from None
         raise classify(error.status_code, _problem(error.text)) from None
     if isinstance(result, requests.Response):
+        if result.status_code < 300 and result.content:  # the SDK could not parse it: cut-off or not JSON
+            raise retry.not_json("Mailchimp", result.status_code, result.text)
         if result.status_code < 300:
             return {}
         raise classify(result.status_code, None, retry.retry_after_seconds(result.headers))

@@ -20,7 +20,7 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 from sync.errors import Problem, ProblemsFound
 from sync.mapping.model import MappingFile, Violation, closest, nearest_line
 from sync.mapping.transforms import to_text
-from sync.yamlfile import check_safe_yaml, model_keys, read_text_file
+from sync.yamlfile import check_safe_yaml, model_keys, read_text_file, reader_problem
 
 ROOT_KEY = "(file)"
 _QUOTED = re.compile(r"'([^']*)'")
@@ -65,7 +65,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, dict[str, int]]:
             message += f" ({exc.context} on line {exc.context_mark.line + 1})"
         raise ProblemsFound([Problem(file, mark.line + 1 if mark else None, "(yaml)", message)]) from None
     except YAMLError as exc:
-        raise ProblemsFound([Problem(file, None, "(yaml)", str(exc))]) from None
+        raise ProblemsFound([reader_problem(exc, text, file)]) from None
     lines: dict[str, int] = {}
     return _plain(root, (), lines), lines
 

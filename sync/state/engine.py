@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, exc, make_url, text
 from sqlalchemy.engine import URL
 
-from sync.dburl import display_url, driver_message
-from sync.errors import ConnectionFailed
+from sync.dburl import display_url, driver_message, refused_options
+from sync.errors import ConfigError, ConnectionFailed
 from sync.state.types import MYSQL_DIALECTS, utc_now
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql", *MYSQL_DIALECTS)
@@ -26,16 +26,16 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
 def parse_url(url: str | URL) -> URL:
-    """Parse and check a state-store URL; ``ConnectionFailed`` says what is wrong with it."""
+    """Parse and check a state-store URL; ``ConfigError`` (a setting to fix, exit 3) says what is wrong with it."""
     try:
         parsed = url if isinstance(url, URL) else make_url(url)
     except (exc.ArgumentError, ValueError):
-        raise ConnectionFailed(
+        raise ConfigError(
             f"state store URL {display_url(url)!r} is not a database URL; "
             "expected e.g. sqlite:///data/state.db or postgresql+psycopg://user:password@host/dbname"
         ) from None
     if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
-        raise ConnectionFailed(
+        raise ConfigError(
             f"state store URL {display_url(parsed)}: backend {parsed.get_backend_name()!r} is not supported; "
             "use sqlite, postgresql or mysql/mariadb"
         )
@@ -65,11 +65,11 @@ def make_engine(url: str | URL) -> Engine:
     try:
         engine = create_engine(parsed, **options)
     except exc.NoSuchModuleError:
-        raise ConnectionFailed(
+        raise ConfigError(
             f"state store URL {display_url(parsed)}: no SQLAlchemy dialect for {parsed.drivername!r}"
         ) from None
     except ImportError as missing:
-        raise ConnectionFailed(
+        raise ConfigError(
             f"state store URL {display_url(parsed)}: its database driver is not installed ({missing}); "
             "install crm-sync[postgres] or crm-sync[mysql]"
         ) from None
@@ -77,6 +77,12 @@ def make_engine(url: str | URL) -> Engine:
         event.listen(engine, "connect", _sqlite_leave_transactions_to_sqlalchemy)
         event.listen(engine, "begin", _sqlite_begin_immediate)
     return engine
+
+
+def connect(engine: Engine, url: str | URL) -> Connection:
+    """A connection; options in the URL the driver cannot use (``?charset=bogus``) are a ConfigError."""
+    with refused_options(url, "state store"):
+        return engine.connect()
 
 
 @contextmanager
@@ -90,6 +96,12 @@ def translate_errors(url: str | URL, doing: str) -> Iterator[None]:
         yield
     except (exc.OperationalError, exc.InterfaceError) as failure:
         raise ConnectionFailed(
+            f"state store {display_url(url)}: {doing} failed: {driver_message(failure, url)}"
+        ) from None
+    except exc.DatabaseError as failure:
+        if type(failure) is not exc.DatabaseError:  # integrity and programming errors are bugs, not the database
+            raise
+        raise ConnectionFailed(  # e.g. SQLite's "file is not a database"
             f"state store {display_url(url)}: {doing} failed: {driver_message(failure, url)}"
         ) from None
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL
 
 from sync.dburl import display_url
 from sync.errors import ConfigError, ConnectionFailed
-from sync.state.engine import make_engine, translate_errors
+from sync.state.engine import connect, make_engine, translate_errors
 from sync.state.types import MYSQL_DIALECTS
 
 MIGRATIONS_FOLDER = Path(__file__).resolve().parent / "migrations"
@@ -65,7 +65,7 @@ def current_revision(url: str | URL) -> str | None:
     """The schema revision of the state store at ``url``; None when it has never been created."""
     engine = make_engine(url)
     try:
-        with translate_errors(url, "reading the schema revision"), engine.connect() as conn:
+        with translate_errors(url, "reading the schema revision"), connect(engine, url) as conn:
             context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
             return context.get_current_revision()
     finally:
@@ -81,7 +81,7 @@ def upgrade_schema(url: str | URL) -> None:
     """
     engine = make_engine(url)
     try:
-        with translate_errors(url, "upgrading the schema"), engine.connect() as conn:
+        with translate_errors(url, "upgrading the schema"), connect(engine, url) as conn:
             with _migration_lock(conn, url):
                 with conn.begin():
                     command.upgrade(alembic_config(url, conn), "head")

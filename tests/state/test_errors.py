@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import exc
 
-from sync.errors import ConnectionFailed
+from sync.errors import ConfigError, ConnectionFailed
 from sync.state.engine import display_url, translate_errors
 from sync.state.store import StateStore, open_state
 
@@ -35,14 +35,18 @@ def test_an_unreachable_server_is_reported_with_the_password_hidden(url, shown):
         ("state.db", r"'state.db' is not a database URL; expected e.g. sqlite:///"),
         (f"oracle://crm:{SECRET}@db/state", r"oracle://crm:\*\*\*@db/state: backend 'oracle' is not supported"),
         (f"postgresql+nodriver://crm:{SECRET}@db/state", r"no SQLAlchemy dialect for 'postgresql\+nodriver'"),
-        ("sqlite:////proc/no-such-folder/state.db", r"cannot create folder /proc/no-such-folder"),
     ],
 )
-def test_a_bad_url_is_reported_clearly(url, expected):
-    with pytest.raises(ConnectionFailed, match=expected) as failure:
+def test_a_bad_url_is_a_configuration_error_reported_clearly(url, expected):
+    with pytest.raises(ConfigError, match=expected) as failure:
         StateStore(url)
 
     assert "s3cr" not in str(failure.value)
+
+
+def test_a_sqlite_folder_that_cannot_be_made_is_reported():
+    with pytest.raises(ConnectionFailed, match=r"cannot create folder /proc/no-such-folder"):
+        StateStore("sqlite:////proc/no-such-folder/state.db")
 
 
 def test_an_unopenable_sqlite_file_is_reported(tmp_path):

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-BODY_KINDS = ("problem", "empty", "html", "drop")
+BODY_KINDS = ("problem", "empty", "html", "truncated", "drop")
 TITLES = {400: "Bad Request", 401: "API Key Invalid", 403: "Forbidden", 404: "Resource Not Found",
           429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
           503: "Service Unavailable", 504: "Gateway Timeout"}
@@ -31,6 +31,7 @@ class Fault:
     path_contains: str | None
     answer_delay: float = 0.0
     path_is: str | None = None  # the whole path, for one route among its sub-routes (``/lists/{id}``)
+    retry_after: int | None = None  # seconds, sent as a ``Retry-After`` header
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (
@@ -65,21 +66,24 @@ class Faults:
             self._hooks.append(Hook(number, action, method, path_contains))
 
     def fail_next(self, n: int = 1, status: int = 503, *, body: str = "problem", method: str | None = None,
-                  path_contains: str | None = None, delay: float = 0.0, path_is: str | None = None) -> None:
-        """Answer the next ``n`` matching requests with ``status``.
+                  path_contains: str | None = None, delay: float = 0.0, path_is: str | None = None,
+                  retry_after: int | None = None) -> None:
+        """Answer the next ``n`` matching requests with ``status`` (and ``Retry-After: retry_after``).
 
         ``body``: ``problem`` (problem+json, like the API), ``empty`` (no body, no Content-Type: the SDK then
-        returns a raw Response instead of raising) or ``html`` (a WAF "Request Blocked" page).
+        returns a raw Response instead of raising), ``html`` (a WAF "Request Blocked" page) or ``truncated``
+        (a JSON document cut off halfway, as a dropped proxy connection leaves it).
         """
         if body not in BODY_KINDS:
             raise ValueError(f"body must be one of {BODY_KINDS}; got {body!r}")
-        self._add(Fault(n, status, body, delay, method, path_contains, path_is=path_is))
+        self._add(Fault(n, status, body, delay, method, path_contains, path_is=path_is, retry_after=retry_after))
 
     def throttle_next(self, n: int = 1, *, with_body: bool = False, method: str | None = None,
-                      path_contains: str | None = None, path_is: str | None = None) -> None:
+                      path_contains: str | None = None, path_is: str | None = None,
+                      retry_after: int | None = None) -> None:
         """A burst of ``n`` 429s: body-less by default, like Mailchimp under heavy load."""
         self.fail_next(n, 429, body="problem" if with_body else "empty", method=method,
-                       path_contains=path_contains, path_is=path_is)
+                       path_contains=path_contains, path_is=path_is, retry_after=retry_after)
 
     def drop_next(self, n: int = 1, *, method: str | None = None, path_contains: str | None = None) -> None:
         """Close the next ``n`` matching connections without answering (a dropped connection)."""

@@ -216,13 +216,19 @@ class Handler(TrackedHandler):
 
     def _send_fault(self, fault: Fault) -> None:
         status = fault.status or 500
+        headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+        title = TITLES.get(status, HTTPStatus(status).phrase)
         if fault.body == "empty":
-            self._send(status, b"", None, {})
+            self._send(status, b"", None, headers)
         elif fault.body == "html":
-            self._send(status, BLOCKED_PAGE.encode(), "text/html; charset=utf-8", {})
+            self._send(status, BLOCKED_PAGE.encode(), "text/html; charset=utf-8", headers)
+        elif fault.body == "truncated":
+            document = json.dumps({"title": title, "detail": "Injected fault.", "members": []}).encode()
+            self._send(status, document[:len(document) // 2], JSON_TYPE, headers)
         else:
-            title = TITLES.get(status, HTTPStatus(status).phrase)
-            self._send_problem(ApiProblem(status, title, f"Injected fault: {title}."))
+            problem = ApiProblem(status, title, f"Injected fault: {title}.")
+            problem.headers.update(headers)
+            self._send_problem(problem)
 
     def _send(self, status: int, body: bytes, content_type: str | None, headers: dict[str, str],
               length: bool = True) -> None:

@@ -11,14 +11,12 @@ from dataclasses import dataclass
 
 from sync.sandbox.mailchimp import faults as mailchimp_faults
 
-BODY_KINDS = ("json", "empty", "html")
+BODY_KINDS = ("json", "empty", "html", "truncated")
 
 
 @dataclass(slots=True)
 class Fault(mailchimp_faults.Fault):
     """One scripted behaviour; ``retry_after`` (seconds) is sent as a ``Retry-After`` header."""
-
-    retry_after: int | None = None
 
 
 class Faults(mailchimp_faults.Faults):
@@ -28,7 +26,8 @@ class Faults(mailchimp_faults.Faults):
                   path_contains: str | None = None, body: str = "json", retry_after: int | None = None,
                   delay: float = 0.0) -> None:
         """Answer the next ``count`` matching requests with ``status`` and ``body``: ``json`` (an
-        ``{"errorType", "message"}`` document), ``empty`` (no body) or ``html`` (a proxy's error page)."""
+        ``{"errorType", "message"}`` document), ``empty`` (no body), ``html`` (a proxy's error page) or ``truncated``
+        (a JSON document cut off halfway)."""
         if body not in BODY_KINDS:
             raise ValueError(f"body must be one of {BODY_KINDS}; got {body!r}")
         self._add(Fault(count, status, body, delay, method, path_contains, retry_after=retry_after))

@@ -125,6 +125,10 @@ class Handler(TrackedHandler):
             self._send(fault.status, b"", None, headers)
         elif fault.body == "html":
             self._send(fault.status, ERROR_PAGE.encode(), "text/html; charset=utf-8", headers)
+        elif fault.body == "truncated":
+            document = json.dumps({"errorType": error_type_for(fault.status), "message": "Injected fault",
+                                   "list": []}).encode()
+            self._send(fault.status, document[:len(document) // 2], JSON_TYPE, headers)
         else:
             self._send_json(fault.status, {"errorType": error_type_for(fault.status),
                                            "message": f"Injected fault: HTTP {fault.status}"}, headers)
