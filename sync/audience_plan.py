@@ -90,6 +90,7 @@ class PlanSummary:
     sample_limit: int = 20
     records_to_update: int = 0  # skips and merges whose reason the state store does not hold yet
     warnings: Counter = field(default_factory=Counter)  # (field, problem) -> contacts with that field warning
+    scope: str = ""  # which kind of push (full or incremental) and why
     warning_sample: list[tuple[str, str]] = field(default_factory=list)  # (contact id, warning text)
 
     def add(self, plan: MemberPlan, state: MemberStateRow | None = None) -> None:
@@ -133,6 +134,7 @@ class PlanSummary:
     def as_dict(self) -> dict:
         return {
             "audience": self.audience,
+            "scope": self.scope,
             "actions": dict(self.actions),
             "skipped_by_reason": dict(self.reasons),
             "reasons_by_action": self.action_reasons(),

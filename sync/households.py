@@ -17,7 +17,9 @@ has, whoever holds it (``plan_household``):
   address, and each is unsubscribed). A contact's member at another address (it moved here) is its own.
 * staying: a representative with no member of its own is planned against the member the address
   already has when that one no longer receives mail (unsubscribed, cleaned, archived), so adding it can
-  never bring that member back. The others are recorded as merged into the representative.
+  never bring that member back. One whose member is at another address (it moved here) takes over the
+  address's active member instead of moving its own onto a taken address (the provider refuses that); its
+  member at the old address is left as it is. The others are recorded as merged into the representative.
 """
 
 from __future__ import annotations
@@ -26,7 +28,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 
 from sync.addresses import normalise_email
-from sync.plan import INACTIVE_STATUSES, MemberPlan, consent_given, is_active, leave_member, merged
+from sync.plan import (
+    INACTIVE_STATUSES,
+    MemberPlan,
+    consent_given,
+    is_active,
+    leave_member,
+    merged,
+)
 from sync.records import CrmContact
 from sync.settings import AudienceSettings
 from sync.state.members import MemberStateRow
@@ -70,6 +79,10 @@ def plan_household(contacts: Sequence[CrmContact], states: Mapping[str, MemberSt
         inactive = [state for _, state in at_address if (state.provider_status or "") in INACTIVE_STATUSES]
         if inactive:  # the address's member no longer receives mail: the winner inherits that
             planned_against = replace(inactive[0], contact_id=winner.id, owned=False)
+    elif reason is None and normalise_email(own.email) != address:
+        active = [state for _, state in at_address if is_active(state)]
+        if active:  # it moved to an address another contact's member has: it takes that member over (the
+            planned_against = replace(active[0], contact_id=winner.id)  # provider refuses a taken address)
     yield plan_one(winner, planned_against), own
     for other in others:
         state = states.get(other.id)

@@ -16,10 +16,12 @@ from sync.connectors.provider import ProviderAudience
 from sync.connectors.spotler import SpotlerAudience
 from sync.connectors.spotler_feeds import SpotlerFeeds
 from sync.errors import ConfigError
+from sync.households import id_order
+from sync.incremental import PushScope, choose_mode, fingerprint, stream_changed_plans
 from sync.mapping.fields import FieldPlan, follow_formats, plan_merge_fields
 from sync.mapping.load import load_mapping
 from sync.mapping.spotler import build_properties, plan_properties
-from sync.plan import LEAVES, WRITES, Action
+from sync.plan import RETRY_REASONS, MemberPlan
 from sync.progress import Tracker
 from sync.pull import (
     Checkpoint,
@@ -30,22 +32,20 @@ from sync.pull import (
 )
 from sync.pull_mailchimp import MailchimpPuller
 from sync.pull_spotler import SpotlerPuller
-from sync.push import (
-    BATCHED,
-    UNSUBSCRIBE_BATCH,
-    LeaveLimit,
-    PushExecutor,
-    PushReport,
-    check_threshold,
-    summarise,
-)
 from sync.push import Checkpoint as PushCheckpoint
+from sync.push import PushExecutor
 from sync.push_intents import resolve_unsettled
+from sync.push_report import LeaveLimit, PushReport, summarise
 from sync.run_record import recorded_run
 from sync.settings import AudienceSettings, Settings
+from sync.state.members import MemberStateRow
+from sync.state.runs import PushMode
 from sync.state.store import StateStore, open_state
 
 log = logging.getLogger(__name__)
+# An incremental push reads at most this many changed contacts, or a quarter of the CRM if that is more;
+# beyond it a full read costs no more.
+INCREMENTAL_MINIMUM = 10_000
 
 
 @dataclass
@@ -58,6 +58,15 @@ class Prepared:
     provider: ProviderAudience
     field_plan: FieldPlan
     member_count: int
+    provider_shape: object = None  # what of the provider's fields the values depend on (Spotler property types)
+
+    @property
+    def fingerprint(self) -> str:
+        """The configuration this audience is pushed with: a change makes the next push a full one."""
+        settings = self.job.settings.model_dump(mode="json", exclude={"pull_window_days", "history",
+                                                                     "full_every_days", "safety_threshold"})
+        return fingerprint(self.job.mapping.model_dump(mode="json", warnings=False), settings, self.job.target_list_id,
+                           self.crm.schema_fingerprint(), self.provider_shape)
 
 
 def audience_names(settings: Settings, only: str | None) -> list[str]:
@@ -88,7 +97,7 @@ def prepared(settings: Settings, name: str, store: StateStore | None = None) -> 
                           _target_list_id(crm, audience.target_list), settings.crm.chunk_size)
         if audience.provider == "spotler":
             provider = SpotlerAudience(settings.spotler, audience.permission_bits)
-            job, field_plan = _spotler_fields(provider, job)
+            job, field_plan, shape = _spotler_fields(provider, job)
             member_count = state.active_member_count(name)  # Mail+ has no per-audience count
         else:
             provider = MailchimpAudience(settings.mailchimp, audience.audience_id)
@@ -98,60 +107,82 @@ def prepared(settings: Settings, name: str, store: StateStore | None = None) -> 
             job = replace(job, mapping=follow_formats(job.mapping, field_plan.followed_formats))
         if field_plan.conflicts:
             raise ConfigError("\n".join(field_plan.conflicts))
-        yield Prepared(job, crm, state, provider, field_plan, member_count)
+        yield Prepared(job, crm, state, provider, field_plan, member_count,
+                       shape if audience.provider == "spotler" else None)
 
 
-def plan_audience(settings: Settings, name: str, sample_limit: int = 20) -> PlanSummary:
-    """What a push of this audience would do. Writes nothing anywhere."""
+def plan_audience(settings: Settings, name: str, sample_limit: int = 20, full: bool = False) -> PlanSummary:
+    """What a push of this audience would do, and which kind of push it would be. Writes nothing anywhere."""
     with prepared(settings, name) as ready:
-        return summarise(ready.job, ready.crm, ready.store, ready.field_plan, sample_limit)
+        scope = push_scope(settings, ready, full)
+        summary = summarise(ready.job, plans_in_scope(ready, scope), ready.field_plan, sample_limit)
+        summary.scope = scope.describe()
+        return summary
+
+
+def push_scope(settings: Settings, ready: Prepared, asked_full: bool) -> PushScope:
+    """Full or incremental (``sync/incremental.py``), with the contacts an incremental push reads: those
+    changed since the last completed push, and those the state store says are due another try."""
+    name, audience = ready.job.name, ready.job.settings
+    choice = choose_mode(datetime.now(UTC), ready.store.last_completed_push(name, PushMode.FULL),
+                         ready.store.last_completed_push(name), ready.fingerprint, audience.full_every_days,
+                         timedelta(seconds=settings.crm.change_overlap_seconds), asked_full)
+    if choice.mode is PushMode.FULL:
+        return choice
+    limit = max(INCREMENTAL_MINIMUM, ready.crm.count_contacts() // 4)
+    changed = ready.crm.changed_contact_ids(choice.since, limit)
+    if changed is None:
+        return PushScope(PushMode.FULL, f"more than {limit:,} contacts changed since the last push: reading them "
+                                        "all costs no more")
+    due = ready.store.contacts_with_reasons(name, RETRY_REASONS)
+    due += [intent.contact_id for intent in ready.store.unsettled_intents(name)]
+    return replace(choice, contact_ids=tuple(sorted(set(changed) | set(due), key=id_order)))
+
+
+def plans_in_scope(ready: Prepared, scope: PushScope) -> Iterator[tuple[MemberPlan, MemberStateRow | None]]:
+    """The plans a push of ``scope`` carries out: every contact's, or the changed ones' and their ties'."""
+    if scope.mode is PushMode.FULL:
+        return stream_plans(ready.job, ready.crm, ready.store)
+    return stream_changed_plans(ready.job, ready.crm, ready.store, scope.contact_ids)
 
 
 def push_audience(settings: Settings, name: str, force: bool = False, on_progress: Tracker | None = None,
-                  checkpoint: PushCheckpoint | None = None) -> PushReport:
-    """Push one audience: settle writes an earlier push left unanswered, plan, check the threshold, create
-    merge fields, write (stopping at the threshold), record every outcome. The run is recorded before
-    anything else, so a push that fails at any point is in `crm-sync status` with its reason.
-    ``on_progress`` follows contacts planned, members sent and batches answered; ``checkpoint`` is for tests."""
+                  checkpoint: PushCheckpoint | None = None, full: bool = False) -> PushReport:
+    """Push one audience in one pass over the CRM: choose full or incremental, settle writes an earlier push
+    left unanswered, create merge fields, then plan and write together (unsubscribes and archives last, and
+    only within the safety threshold), recording every outcome. The run is recorded before anything else, so
+    a push that fails at any point is in `crm-sync status` with its reason. ``on_progress`` follows contacts
+    read, members sent and batches answered; ``checkpoint`` is for tests."""
     track = on_progress or (lambda what, done, total, note: None)
     with open_state(settings.state.url.get_secret_value()) as store, \
             recorded_run(settings, store, "push", name) as run, prepared(settings, name, store) as ready:
+        scope = push_scope(settings, ready, full)
+        store.set_push_mode(run.id, scope.mode, ready.fingerprint)
+        log.info("audience %s: %s", name, scope.describe())
         held_back = resolve_unsettled(name, ready.provider, ready.store)
         if isinstance(ready.provider, SpotlerAudience):  # counted from the state store: count the resolved too
             ready.member_count = ready.store.active_member_count(name)
-        total = ready.crm.count_contacts()
-        summary = summarise(ready.job, ready.crm, ready.store, ready.field_plan, sample_limit=-1,
-                            on_progress=lambda done: track("contacts planned", done, total, ""))
-        run.counts = lambda: dict(summary.actions)
-        threshold = ready.job.settings.safety_threshold
-        check_threshold(summary, ready.member_count, threshold, force)
         for provider_field in ready.field_plan.to_create:
             ready.provider.create_merge_field(provider_field)
             log.info("created merge field %s (%s)", provider_field.tag, provider_field.type)
-        if not summary.has_work:  # the first pass found nothing to send or record: no second pass
-            report = PushReport(name, summary, requests=ready.provider.requests_made)
-            run.counts, run.outcome = report.counts, "ok"
-            return report
-        members, batches = planned_writes(summary, ready.provider.batch_size)
+        total = ready.crm.count_contacts() if scope.mode is PushMode.FULL else len(scope.contact_ids)
 
-        def written(done: int, answered: int) -> None:
-            requests = f"({ready.provider.requests_made:,} provider requests so far)"
-            track("members sent", done, members, "")
-            track("batches answered", answered, batches, requests)
-        owner_segment = ready.provider.tag_segment(ready.job.settings.ownership_tag) \
-            if summary.actions["create"] and isinstance(ready.provider, MailchimpAudience) else None
+        def written(done: int, answered: int) -> None:  # how many will be sent is known only at the end
+            track("members sent", done, None, f"{answered:,} batches answered, "
+                                               f"{ready.provider.requests_made:,} provider requests so far")
+        owner_tag = ready.job.settings.ownership_tag if isinstance(ready.provider, MailchimpAudience) else None
+        threshold = ready.job.settings.safety_threshold
         executor = PushExecutor(ready.job, ready.provider, ready.store, ready.provider.batch_size,
-                                ready.provider.concurrency, owner_segment, checkpoint=checkpoint,
+                                ready.provider.concurrency, owner_tag, checkpoint=checkpoint,
                                 leave_limit=None if force else LeaveLimit(name, ready.member_count, threshold),
                                 held_back=frozenset(held_back), opt_outs=ready.crm, on_write=written)
+        executor.report.summary.scope = scope.describe()
 
         def counts() -> dict[str, int]:
             return executor.report.counts() | {"requests": ready.provider.requests_made,
                                                "write_requests": ready.provider.write_requests_made}
         run.counts = counts
-        written(0, 0)
-        report = executor.run(stream_plans(ready.job, ready.crm, ready.store),
-                              lambda done: track("contacts read for writing", done, total, ""))
+        report = executor.run(plans_in_scope(ready, scope), lambda done: track("contacts read", done, total, ""))
         run.outcome = "partial" if report.rejected else "ok"
         return report
 
@@ -195,22 +226,13 @@ def _pull_progress(track: Tracker | None) -> PullProgress | None:
     return tell
 
 
-def planned_writes(summary: PlanSummary, batch_size: int) -> tuple[int, int]:
-    """How many members the plan sends and in how many batches (a batch is one write request, or one
-    member's read and write for an unsubscribe or archive)."""
-    members = sum(summary.actions[action.value] for action in WRITES | LEAVES)
-    upserts = sum(summary.actions[action.value] for action, kind in BATCHED.items() if kind == "upsert")
-    unsubscribes = summary.actions[Action.UNSUBSCRIBE.value]
-    singles = members - upserts - unsubscribes
-    return members, -(-upserts // batch_size) - (-unsubscribes // UNSUBSCRIBE_BATCH) + singles
-
-
-def _spotler_fields(provider: SpotlerAudience, job: AudienceJob) -> tuple[AudienceJob, FieldPlan]:
-    """Check the mapping against the account's properties; the job then formats values for their types."""
+def _spotler_fields(provider: SpotlerAudience, job: AudienceJob) -> tuple[AudienceJob, FieldPlan, dict]:
+    """Check the mapping against the account's properties; the job then formats values for their types
+    (returned too: a property of another type changes the values)."""
     plan = plan_properties(job.mapping, provider.properties(), job.name, job.settings.permission_bits)
     mapping = job.mapping
     job = replace(job, build=lambda contact: build_properties(contact, mapping, plan))
-    return job, FieldPlan(conflicts=plan.conflicts)
+    return job, FieldPlan(conflicts=plan.conflicts), {"types": plan.types, "entries": plan.entries}
 
 
 def _pull_provider(settings: Settings, audience: AudienceSettings) -> MailchimpAudience | SpotlerAudience:

@@ -73,8 +73,9 @@ RETRY_REASONS = frozenset({"provider_rejected", "signup_throttled", "write_uncon
 EMAIL_MAX = 254
 # Recorded once a re-opt-in mail was asked for, so it is never asked again (it mails the person each time).
 REOPTIN_ASKED = "reoptin_requested"
-# One @, no spaces, a dot in the domain: anything else cannot be delivered and is not sent at all.
-EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+# One @, no spaces or control characters, a dot in the domain: anything else cannot be delivered and is not
+# sent at all.
+EMAIL_SHAPE = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s.\x00-\x1f\x7f]+")
 # Recorded as the provider status when an unsubscribe or archive found no member at the provider (nothing
 # was created); the contact is then like one never pushed.
 NOT_FOUND = "not_found"

@@ -1,12 +1,14 @@
-"""The push orchestrator: plan one audience, check the safety threshold, then carry the plan out.
+"""The push executor: one pass over the plans, every write in flight together, every answer recorded.
 
-Two passes over the CRM, one code path: the first only counts (that is `crm-sync plan`, and the
-threshold check), the second plans again and writes. Writes go out in batches of up to 500 members
-with several requests in flight. Before a request goes out its members' intents are stored; each batch's
-answer is recorded as soon as it arrives, settling those intents in the same transaction
-(sync/push_intents.py resolves the ones a dead or failed push left). The writing pass counts the
-unsubscribes and archives it sends and stops at the safety threshold, whatever the CRM did since the
-first pass.
+Plans stream in from the planner (the CRM read in chunks) and writes go out as they are ready: batch upserts
+of up to 500 members, tag requests, e-mail changes, unsubscribes and archives all share one bounded pool
+(the provider's concurrency), so planning, sending and recording overlap and memory stays flat. Before a
+request goes out its members' intents are stored; each answer is recorded as soon as it arrives, settling
+those intents in the same transaction (sync/push_intents.py resolves the ones a dead or failed push left).
+E-mail changes wait until every contact is planned (a move into an address another member leaves in the same
+run goes after it), and so do unsubscribes and archives: they are sent only if all of them stay within the
+safety threshold, so a push never takes out more of the audience than allowed, whatever the CRM does
+while it runs. `crm-sync plan` counts the same plans (``sync/push_report.py``).
 
 Leaves never create: unsubscribes go one request per existing member (in small batches, several in
 flight), and a member is archived only after its live status was read: one found unsubscribed or cleaned
@@ -19,20 +21,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Protocol
 
 from sync.addresses import normalise_email
-from sync.audience_plan import AudienceJob, PlanSummary, records_reason, stream_plans
+from sync.audience_plan import AudienceJob, PlanSummary, records_reason
 from sync.connectors.provider import (
     MemberRef,
     MemberResult,
     MemberWrite,
     ProviderAudience,
 )
-from sync.errors import EXIT_RUN_FAILED, CrmSyncError, ProviderRejected
-from sync.mapping.fields import FieldPlan
+from sync.errors import CrmSyncError, ProviderRejected
 from sync.plan import (
     ARCHIVED_BY_SYNC,
     INACTIVE_STATUSES,
@@ -44,6 +45,13 @@ from sync.plan import (
     rejection_key,
 )
 from sync.push_intents import intent_for
+from sync.push_report import (  # noqa: F401 (SafetyStop and summarise are the push's API too)
+    LeaveLimit,
+    PushIncomplete,
+    PushReport,
+    SafetyStop,
+    summarise,
+)
 from sync.records import ContactFlags
 from sync.state.members import MemberOutcome, MemberStateRow
 from sync.state.store import StateStore
@@ -67,105 +75,18 @@ class OptOutSink(Protocol):
     def set_flags(self, flags: Iterable[ContactFlags]) -> int: ...
 
 
-class SafetyStop(CrmSyncError):
-    """The push would unsubscribe or archive more members than the audience's threshold allows."""
-
-
-class PushIncomplete(CrmSyncError):
-    """A batch failed for good (retries given up, server errors): what finished is recorded, the rest is
-    looked up at the provider by the next push. The exit code is the cause's."""
-
-    def __init__(self, message: str, cause: BaseException):
-        super().__init__(message)
-        self.exit_code = getattr(cause, "exit_code", EXIT_RUN_FAILED)
-
-
-@dataclass(frozen=True)
-class LeaveLimit:
-    """The audience's safety threshold: how many unsubscribes and archives one push may send."""
-
-    audience: str
-    member_count: int
-    threshold: float
-
-    def allows(self, leaving: int) -> bool:
-        return leaving <= self.threshold * max(self.member_count, 1)
-
-    def stop(self, sent: int) -> SafetyStop:
-        """The error for a writing pass that reached the limit after ``sent`` unsubscribes and archives."""
-        return SafetyStop(
-            f"audience {self.audience}: the CRM changed while this push ran and it would now unsubscribe or "
-            f"archive more of the {self.member_count} members than the safety threshold of {self.threshold:.0%}. "
-            f"The push stopped after {sent} unsubscribes and archives; the writes made are recorded. Review it "
-            f"with `crm-sync plan --audience {self.audience}`, then run `crm-sync push --audience "
-            f"{self.audience} --force` if it is right."
-        )
-
-
-@dataclass
-class PushReport:
-    """What one audience's push did."""
-
-    audience: str
-    summary: PlanSummary
-    written: int = 0
-    rejected: int = 0
-    not_found: int = 0  # leaves that found no member at the provider (nothing was created)
-    opt_outs_found: int = 0  # members found unsubscribed instead of archived: written as CRM opt-outs
-    found_left: int = 0  # members found cleaned or archived instead of archived: nothing to write
-    held_back: int = 0  # planned writes not sent: the contact's earlier write is still unknown
-    requests: int = 0
-    write_requests: int = 0
-    rejections: list[tuple[str, str, str]] = field(default_factory=list)  # contact, reason, detail
-
-    def counts(self) -> dict[str, int]:
-        counts = dict(self.summary.actions)
-        counts.update(written=self.written, rejected=self.rejected, not_found=self.not_found,
-                      opt_outs_found=self.opt_outs_found, found_left=self.found_left, held_back=self.held_back,
-                      requests=self.requests, write_requests=self.write_requests,
-                      field_warnings=self.summary.warning_count)
-        return counts
-
-
-def check_threshold(summary: PlanSummary, member_count: int, threshold: float, force: bool) -> None:
-    """Stop before writing when too many members would be unsubscribed or archived."""
-    leaving = summary.leaving
-    if leaving == 0 or force:
-        return
-    if leaving > threshold * max(member_count, 1):
-        raise SafetyStop(
-            f"audience {summary.audience}: this push would unsubscribe {summary.actions['unsubscribe']} and "
-            f"archive {summary.actions['archive']} of {member_count} members, more than the safety threshold "
-            f"of {threshold:.0%}. Nothing was written. Review it with `crm-sync plan --audience "
-            f"{summary.audience}`, then run `crm-sync push --audience {summary.audience} --force` if it is right."
-        )
-
-
-def summarise(job: AudienceJob, crm, store: StateStore, field_plan: FieldPlan, sample_limit: int = 20,
-              on_progress: Callable[[int], None] | None = None) -> PlanSummary:
-    """The first pass: what a push would do, without writing anything; ``on_progress(contacts planned)``."""
-    summary = PlanSummary(job.name, fields_to_create=[f.tag for f in field_plan.to_create],
-                          sample_limit=sample_limit)
-    count = 0
-    for count, (plan, state) in enumerate(stream_plans(job, crm, store), start=1):
-        summary.add(plan, state)
-        if on_progress and count % 500 == 0:
-            on_progress(count)
-    if on_progress:
-        on_progress(count)
-    return summary
-
-
 class PushExecutor:
     """The second pass: sends the plan's writes in batches, several in flight, and records outcomes."""
 
     def __init__(self, job: AudienceJob, provider: ProviderAudience, store: StateStore, batch_size: int,
-                 concurrency: int, owner_segment: int | None, *, checkpoint: Checkpoint | None = None,
+                 concurrency: int, owner_tag: str | None, *, checkpoint: Checkpoint | None = None,
                  leave_limit: LeaveLimit | None = None, held_back: frozenset[str] = frozenset(),
                  opt_outs: OptOutSink | None = None, on_write: Callable[[int, int], None] | None = None):
-        """``leave_limit`` None sends every leave (``--force``); ``held_back`` are contacts whose earlier
-        write could not be looked up: nothing is written for them this run. ``opt_outs`` is the CRM, told
-        of unsubscribes found at the provider. ``on_write(members answered, batches answered)`` follows
+        """``owner_tag`` names the tag members crm-sync creates get (None: the provider has no tags).
+        ``leave_limit`` None sends every leave (``--force``); otherwise the unsubscribes and archives are held
+        until every contact is planned, and sent only if they stay within it. ``held_back`` are contacts whose
+        earlier write could not be looked up: nothing is written for them this run. ``opt_outs`` is the CRM,
+        told of unsubscribes found at the provider. ``on_write(members answered, batches answered)`` follows
         the writes."""
         self.on_write = on_write
         self._answered_members = self._answered_batches = 0
@@ -176,7 +97,8 @@ class PushExecutor:
         self.store = store
         self.batch_size = batch_size
         self.concurrency = concurrency
-        self.owner_segment = owner_segment
+        self.owner_tag = owner_tag
+        self._owner_segment: int | None = None  # looked up when the first created member is to be tagged
         self.checkpoint: Checkpoint = checkpoint or (lambda point: None)
         self.leave_limit = leave_limit
         self.held_back = held_back
@@ -185,7 +107,9 @@ class PushExecutor:
         self._quiet: list[MemberOutcome] = []
         self._to_tag: list[str] = []
         self._in_flight: set[Future] = set()
-        self._leaves_routed = 0  # unsubscribes and archives sent or batched to send
+        self._leaves: list[tuple[MemberPlan, MemberStateRow | None]] = []  # held until every contact is planned
+        self._moves: list[tuple[MemberPlan, MemberStateRow | None]] = []  # e-mail changes, held likewise
+        self._leaving = 0  # unsubscribes and archives planned
         self._stopped: CrmSyncError | None = None  # why no more requests go out
 
     def run(self, plans: Iterable[tuple[MemberPlan, MemberStateRow | None]],
@@ -195,7 +119,9 @@ class PushExecutor:
             self._pool = pool
             self._send_all(plans, on_progress)
             self._drain(until=0)
-            self._tag(final=True)
+            while self._to_tag and self._stopped is None:
+                self._tag(final=True)
+                self._drain(until=0)
         self._save(self._quiet, force=True)
         self.report.requests = self.provider.requests_made
         self.report.write_requests = self.provider.write_requests_made
@@ -210,33 +136,63 @@ class PushExecutor:
             self.report.summary.add(plan, state)
             self._route(plan, state)
             self._record_answered()
+            self._tag(final=False)
             if self._stopped is not None:
                 return  # batches not sent yet are dropped; the next push plans them again
             if on_progress and count % 500 == 0:
                 on_progress(count)
         if on_progress:
             on_progress(count)
-        for kind in self._pending:
-            self._flush(kind)
+        self._flush("upsert")
+        self._send_moves()
+        self._send_leaves()
+
+    def _send_moves(self) -> None:
+        """E-mail changes, once every contact is planned: a move into an address another member is leaving in
+        this run waits until that move is answered (the provider refuses an address still taken)."""
+        moves, self._moves = self._moves, []
+        while moves and self._stopped is None:
+            vacated = {normalise_email(plan.previous_email) for plan, _ in moves}
+            ready = [move for move in moves
+                     if move[0].email not in vacated - {normalise_email(move[0].previous_email)}] or moves  # a swap
+            for plan, state in ready:
+                self._submit([(plan, state)], lambda plan=plan: [
+                    self.provider.change_email(plan.previous_email, _write(plan))])
+            moves = [move for move in moves if all(move is not sent for sent in ready)]
+            if moves:
+                self._drain(until=0)
 
     def _route(self, plan: MemberPlan, state: MemberStateRow | None) -> None:
         if plan.contact_id in self.held_back and plan.action not in (Action.SKIP, Action.MERGED, Action.UNCHANGED):
             log.info("contact %s: %s held back: its earlier write is still unknown", plan.contact_id, plan.action)
             self.report.held_back += 1
             return
-        if plan.action in LEAVES:
-            if self.leave_limit is not None and not self.leave_limit.allows(self._leaves_routed + 1):
-                # Over the threshold: the leaves not sent yet stay unsent too (an unsubscribe is for good).
-                self._stopped = self.leave_limit.stop(self._leaves_routed - len(self._pending["unsubscribe"]))
-                return
-            self._leaves_routed += 1
+        if plan.action in LEAVES and self.leave_limit is not None:
+            self._leaving += 1
+            if self.leave_limit.allows(self._leaving):  # past the limit none is sent: no need to hold more
+                self._leaves.append((plan, state))
+            return
+        self._dispatch(plan, state)
+
+    def _send_leaves(self) -> None:
+        """The held unsubscribes and archives, all of them if they stay within the threshold, else none."""
+        if self.leave_limit is not None and not self.leave_limit.allows(self._leaving):
+            self._stopped = self.leave_limit.stop(self._leaving)
+            return
+        leaves, self._leaves = self._leaves, []
+        for plan, state in leaves:
+            self._dispatch(plan, state)
+            self._record_answered()
+        self._flush("unsubscribe")
+
+    def _dispatch(self, plan: MemberPlan, state: MemberStateRow | None) -> None:
         kind = BATCHED.get(plan.action)
         if kind:
             self._pending[kind].append((plan, state))
             if len(self._pending[kind]) >= (self.batch_size if kind == "upsert" else UNSUBSCRIBE_BATCH):
                 self._flush(kind)
         elif plan.action is Action.CHANGE_EMAIL:
-            self._submit([(plan, state)], lambda: [self.provider.change_email(plan.previous_email, _write(plan))])
+            self._moves.append((plan, state))
         elif plan.action is Action.ARCHIVE:
             self._submit([(plan, state)], lambda: [self._archive_if_receiving(plan)])
         elif plan.action in (Action.SKIP, Action.MERGED):
@@ -289,6 +245,14 @@ class PushExecutor:
 
     def _answered(self, future: Future) -> None:
         batch = future.batch  # type: ignore[attr-defined]
+        if batch is None:  # a tag request
+            try:
+                future.result()
+            except Exception as error:  # noqa: BLE001 (the members are written and recorded as owned)
+                self.report.tag_failures += 1
+                log.warning("audience %s: %d created members could not be tagged %r: %s", self.job.name,
+                            future.tagged, self.owner_tag, error)  # type: ignore[attr-defined]
+            return
         settled = True
         try:
             results = future.result()
@@ -323,7 +287,6 @@ class PushExecutor:
             outcomes.append(self._outcome(plan, state, result, now))
         self.store.record_answers(self.job.name, outcomes, [plan.contact_id for plan, _ in batch] if settled else [])
         self._write_opt_outs()
-        self._tag(final=False)
 
     def _write_opt_outs(self) -> None:
         """Every contact with an address found unsubscribed gets the CRM opt-out (the pull may never see it)."""
@@ -350,7 +313,7 @@ class PushExecutor:
         for warning in plan.warnings:
             log.warning("audience %s, contact %s: %s", self.job.name, plan.contact_id, warning.text())
         owned = result.created or bool(state and state.owned)
-        if result.created and self.owner_segment is not None:
+        if result.created and self.owner_tag is not None:
             self._to_tag.append(result.email)
         # An update Spotler answers without a status leaves the one the state store knew.
         status = result.status or (state.provider_status if state else None)
@@ -401,9 +364,17 @@ class PushExecutor:
             outcomes.clear()
 
     def _tag(self, final: bool) -> None:
-        while self._to_tag and (final or len(self._to_tag) >= self.batch_size):
+        """Tag created members in batches, in flight with the other writes (the tag marks what crm-sync added;
+        ownership itself is recorded in the state store, so a tag that fails is logged, not retried)."""
+        while self._to_tag and (final or len(self._to_tag) >= self.batch_size) and self._stopped is None:
             emails, self._to_tag = self._to_tag[:self.batch_size], self._to_tag[self.batch_size:]
-            self.provider.tag(self.owner_segment, emails)
+            if self._owner_segment is None:
+                self._owner_segment = self.provider.tag_segment(self.owner_tag)
+            self._drain(until=self.concurrency - 1)
+            future = self._pool.submit(self.provider.tag, self._owner_segment, emails)
+            future.batch = None  # type: ignore[attr-defined]
+            future.tagged = len(emails)  # type: ignore[attr-defined]
+            self._in_flight.add(future)
 
 
 def _write(plan: MemberPlan) -> MemberWrite:

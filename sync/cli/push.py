@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 audience_option = click.option("--audience", default=None, help="Only this configured audience.")
 wait_option = click.option("--wait", is_flag=True,
                            help="If another run is active, wait for it instead of exiting (exit code 6).")
+full_option = click.option("--full", is_flag=True,
+                           help="Read every CRM contact, not only those changed since the last push (catches "
+                                "deletes and changes the CRM cannot date; done every full_every_days anyway).")
 
 
 @click.command()
@@ -37,10 +40,12 @@ wait_option = click.option("--wait", is_flag=True,
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0),
               help="Per-contact changes to show (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@full_option
 @pass_app
-def plan(app: App, audience: str | None, limit: int, as_json: bool) -> None:
-    """Show what a push would do, per action and per contact. Writes nothing."""
-    summaries = [plan_audience(app.settings, name, sample_limit=limit)
+def plan(app: App, audience: str | None, limit: int, as_json: bool, full: bool) -> None:
+    """Show what a push would do, per action and per contact, and which kind of push it would be. Writes
+    nothing."""
+    summaries = [plan_audience(app.settings, name, sample_limit=limit, full=full)
                  for name in audience_names(app.settings, audience)]
     if as_json:
         click.echo(json.dumps([summary.as_dict() for summary in summaries], indent=2, default=str))
@@ -52,12 +57,13 @@ def plan(app: App, audience: str | None, limit: int, as_json: bool) -> None:
 @click.command()
 @audience_option
 @click.option("--force", is_flag=True, help="Go ahead even above the unsubscribe/archive safety threshold.")
+@full_option
 @wait_option
 @pass_app
-def push(app: App, audience: str | None, force: bool, wait: bool) -> None:
+def push(app: App, audience: str | None, force: bool, full: bool, wait: bool) -> None:
     """Push every configured audience (or one) to the provider: only what changed."""
     with run_lock(app.settings.state.url.get_secret_value(), wait, ttl_seconds=app.settings.lock_ttl_seconds):
-        sys.exit(_push_all(app.settings, audience, force))
+        sys.exit(_push_all(app.settings, audience, force, full))
 
 
 @click.command()
@@ -75,26 +81,28 @@ def pull(app: App, audience: str | None, since: datetime | None, wait: bool) -> 
 @click.command()
 @audience_option
 @click.option("--force", is_flag=True, help="Go ahead even above the unsubscribe/archive safety threshold.")
+@full_option
 @wait_option
 @pass_app
-def run(app: App, audience: str | None, force: bool, wait: bool) -> None:
+def run(app: App, audience: str | None, force: bool, full: bool, wait: bool) -> None:
     """What the scheduler calls: push, then pull."""
-    sys.exit(run_all(app.settings, audience, force, wait))
+    sys.exit(run_all(app.settings, audience, force, wait, full))
 
 
-def run_all(settings: Settings, audience: str | None, force: bool = False, wait: bool = False) -> int:
+def run_all(settings: Settings, audience: str | None, force: bool = False, wait: bool = False,
+            full: bool = False) -> int:
     """Push then pull every configured audience (or one) under the run lock; returns the worst exit code.
 
     Every audience's push and pull is attempted even when another one failed.
     """
     with run_lock(settings.state.url.get_secret_value(), wait, ttl_seconds=settings.lock_ttl_seconds):
-        return worst_exit_code(_push_all(settings, audience, force), _pull_all(settings, audience, None))
+        return worst_exit_code(_push_all(settings, audience, force, full), _pull_all(settings, audience, None))
 
 
-def _push_all(settings: Settings, audience: str | None, force: bool) -> int:
+def _push_all(settings: Settings, audience: str | None, force: bool, full: bool = False) -> int:
     def push_one(name: str) -> int:
         with progress_board(f"push {name}") as track:
-            report = push_audience(settings, name, force=force, on_progress=track)
+            report = push_audience(settings, name, force=force, on_progress=track, full=full)
         print_push(report)
         return EXIT_RECORDS_REJECTED if report.rejected else EXIT_OK
     return _each_audience(settings, audience, "push", push_one)

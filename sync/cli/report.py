@@ -30,7 +30,8 @@ def outcome_text(counts: dict[str, int], failed: bool = False) -> str:
 
 def print_plan(summary: PlanSummary) -> None:
     """Counts per action, skip reasons, merge fields to create, then per-contact changes."""
-    click.echo(f"Audience {summary.audience}: plan")
+    click.echo(f"Audience {summary.audience}: plan ({summary.scope})" if summary.scope
+               else f"Audience {summary.audience}: plan")
     _print_counts(summary)
     if summary.changes:
         click.echo("  changes:")
@@ -54,7 +55,8 @@ def print_plan(summary: PlanSummary) -> None:
 
 def print_push(report: PushReport) -> None:
     """The run summary of one audience's push."""
-    click.echo(f"Audience {report.audience}: pushed")
+    click.echo(f"Audience {report.audience}: pushed ({report.summary.scope})" if report.summary.scope
+               else f"Audience {report.audience}: pushed")
     _print_counts(report.summary)
     click.echo(f"  {outcome_text(report.counts())}; provider requests {report.requests}")
     for contact_id, reason, detail in report.rejections[:20]:

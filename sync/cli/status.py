@@ -78,14 +78,14 @@ def counts_text(run: RunRow) -> str:
     if run.kind != "push" or not counts:
         return ", ".join(f"{name} {value:,}" for name, value in sorted(counts.items()) if value) or "-"
     plan = ", ".join(f"{action} {counts[action]:,}" for action in ACTION_ORDER if counts.get(action))
-    parts = [f"plan: {plan or 'nothing'}"]
+    parts = [f"{run.mode.value} push" if run.mode else "", f"plan: {plan or 'nothing'}"]
     if "written" in counts:
         parts.append(outcome_text(counts, failed=run.outcome == "failed"))
     if counts.get("requests"):
         parts.append(f"requests {counts['requests']:,} ({counts.get('write_requests', 0):,} writes)")
     known = {*ACTION_ORDER, *(key for key, _ in OUTCOMES), "requests", "write_requests"}
     parts += [f"{name} {value:,}" for name, value in sorted(counts.items()) if value and name not in known]
-    return "; ".join(parts)
+    return "; ".join(part for part in parts if part)
 
 
 def _print_failures(failures: list[MemberStateRow], totals: dict[str, int]) -> None:

@@ -6,6 +6,7 @@ connector reads the embedded demo CRM or any SQL CRM someone describes.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +58,11 @@ class SqlCrm:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+    def schema_fingerprint(self) -> str:
+        """A hash of the schema description: what is read from where (a change makes the next push full)."""
+        text = self._schema.description.model_dump_json()
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def describe_fields(self) -> list[CrmField]:
         """Standard fields from the description, then custom fields from the CRM's metadata table."""

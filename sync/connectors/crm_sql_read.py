@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -70,9 +71,10 @@ def to_number(value: object) -> FieldValue:
     except ValueError:
         pass
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         return text  # left for the mapping to reject with the contact's id
+    return number if math.isfinite(number) else text  # 'NaN', '1e999': the mapping names the text
 
 
 def to_date(value: object) -> FieldValue:

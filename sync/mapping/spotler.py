@@ -49,6 +49,9 @@ FITS: dict[T, tuple[str, ...]] = {
     T.RADIO: ("string", "gender", "set"),
 }
 ADDRESS_PART_FITS = {"zip": ("string", "postcode")}
+# Spotler's contact API documents no length for string properties; its specification holds property values to
+# 255 characters where it says (product properties), and so does the sandbox: text longer is left out.
+SPOTLER_TEXT_LIMIT = 255
 DATE_TYPES = frozenset({"date", "birthdate"})
 DUTCH_POSTCODE = re.compile(r"[1-9][0-9]{3}\s?[A-Za-z]{2}")
 SET_SEPARATORS = re.compile(r"\s*(?:,|;|\|##\|)\s*")  # commas, semicolons, vtiger's multi-select " |##| "
@@ -155,9 +158,9 @@ def _missing_entries(where: str, name: str, mapped: FieldMapping, entries: Mappi
 
 def build_properties(contact: CrmContact, mapping: AudienceMapping, plan: PropertyPlan) -> Payload:
     """The Spotler property values for one contact, by property name (JSON-serialisable); a value that
-    cannot be converted is left out with a warning (``sync/mapping/payload.py``). Spotler documents no
-    length limit for string properties, so none is applied."""
-    builder = PayloadBuilder()
+    cannot be converted is left out with a warning (``sync/mapping/payload.py``), text longer than
+    ``SPOTLER_TEXT_LIMIT`` too."""
+    builder = PayloadBuilder(SPOTLER_TEXT_LIMIT)
     for mapped in mapping.fields.values():
         if isinstance(mapped.spotler, dict) and isinstance(mapped.source, dict):
             for part, name in mapped.spotler.items():

@@ -7,6 +7,7 @@ Mailchimp sandbox on loopback.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -34,6 +35,13 @@ def _sql(env: dict, statement: str, **values) -> list:
         engine.dispose()
 
 
+def _edit(env: dict, statement: str, **values) -> None:
+    """Change the CRM with plain SQL, moving the contact's modification time as the CRM does (``id``)."""
+    _sql(env, statement, **values)
+    _sql(env, "UPDATE contacts SET modified_at = :now WHERE id = :id",
+         now=datetime.now(UTC).replace(tzinfo=None, microsecond=0), id=values["id"])
+
+
 def _members(sandbox, env) -> dict[str, dict]:
     return {normalise_email(m["email_address"]): m
             for m in sandbox.members(env["CRM_SYNC_AUDIENCES__NEWSLETTER__AUDIENCE_ID"])}
@@ -54,11 +62,11 @@ def test_bad_values_cost_only_their_field_and_every_output_names_them(setup):
     (number_id, number_email), (date_id, date_email), (noisy_id, noisy_email), (long_id, _) = \
         _pushed_contacts(project, env, sandbox, 4)
     held = _members(sandbox, env)[normalise_email(number_email)]["merge_fields"]["LTV"]
-    _sql(env, "UPDATE contacts_cf SET cf_3 = 'twelve' WHERE contact_id = :id", id=number_id)
-    _sql(env, "UPDATE contacts_cf SET cf_2 = '2023-02-30' WHERE contact_id = :id", id=date_id)
-    _sql(env, "UPDATE contacts SET first_name = :name WHERE id = :id", name="Ann\x1b[31me\x07", id=noisy_id)
+    _edit(env, "UPDATE contacts_cf SET cf_3 = 'twelve' WHERE contact_id = :id", id=number_id)
+    _edit(env, "UPDATE contacts_cf SET cf_2 = '2023-02-30' WHERE contact_id = :id", id=date_id)
+    _edit(env, "UPDATE contacts SET first_name = :name WHERE id = :id", name="Ann\x1b[31me\x07", id=noisy_id)
     long_address = "a" * 60 + "." + "b" * 60 + "@" + "c" * 63 + "." + "d" * 63 + ".nl"  # 254 characters, valid
-    _sql(env, "UPDATE contacts SET email = :email WHERE id = :id", email=long_address, id=long_id)
+    _edit(env, "UPDATE contacts SET email = :email WHERE id = :id", email=long_address, id=long_id)
 
     run = crm_sync("run", cwd=project, env=env)
     assert run.code == 0, run.err
@@ -84,7 +92,7 @@ def test_bad_values_cost_only_their_field_and_every_output_names_them(setup):
     assert "'2023-02-30' is not a date" in why_date
 
     # Fixed in the CRM: the value is sent and the warning goes.
-    _sql(env, "UPDATE contacts_cf SET cf_3 = 17.5 WHERE contact_id = :id", id=number_id)
+    _edit(env, "UPDATE contacts_cf SET cf_3 = 17.5 WHERE contact_id = :id", id=number_id)
     assert crm_sync("push", cwd=project, env=env).code == 0
     assert _members(sandbox, env)[normalise_email(number_email)]["merge_fields"]["LTV"] == 17.5
     status = json.loads(crm_sync("status", "--json", cwd=project, env=env).out)
@@ -95,7 +103,7 @@ def test_a_refused_address_is_tried_again_once_the_crm_corrects_it(setup):
     project, sandbox, env = setup
     [(contact_id, _)] = _pushed_contacts(project, env, sandbox, 1)
     # The CRM user mistypes the address: Mailchimp refuses the new one ("looks fake or invalid").
-    _sql(env, "UPDATE contacts SET email = 'anna.fake@example.com' WHERE id = :id", id=contact_id)
+    _edit(env, "UPDATE contacts SET email = 'anna.fake@example.com' WHERE id = :id", id=contact_id)
     pushed = crm_sync("push", cwd=project, env=env)
     refused = json.loads(crm_sync("status", "--json", cwd=project, env=env).out)["failures"]
     assert [(f["contact_id"], f["reason_code"]) for f in refused] == [(str(contact_id), "invalid_address")], \
@@ -105,7 +113,7 @@ def test_a_refused_address_is_tried_again_once_the_crm_corrects_it(setup):
     unchanged = crm_sync("push", cwd=project, env=env)
     assert "written 0, rejected 0" in unchanged.out  # the same address is not sent again
 
-    _sql(env, "UPDATE contacts SET email = 'anna.fixed@ziggo.nl' WHERE id = :id", id=contact_id)
+    _edit(env, "UPDATE contacts SET email = 'anna.fixed@ziggo.nl' WHERE id = :id", id=contact_id)
     fixed = crm_sync("push", cwd=project, env=env)
     assert fixed.code == 0 and "written 1, rejected 0" in fixed.out, fixed.out
     assert "anna.fixed@ziggo.nl" in _members(sandbox, env)

@@ -99,7 +99,7 @@ def test_why_a_rejected_contact_says_the_provider_refused_it_for_good(world, pro
     assert text.code == EXIT_OK, text.err
     assert f"Audience newsletter, contact {first['id']}" in text.out
     assert "failed: invalid_address: first.fake@example.com looks fake or invalid" in text.out
-    assert "(never retried)" in text.out and "last pushed        never" in text.out
+    assert "(tried again once the CRM address changes)" in text.out and "last pushed        never" in text.out
     assert report["known"] is True and report["crm_contact_ids"] == [str(first["id"])]
     [contact] = report["audiences"]["newsletter"]
     assert contact["in_crm"] is True and contact["state"]["provider_id"] is None

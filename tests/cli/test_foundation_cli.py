@@ -72,7 +72,7 @@ def test_status_before_and_after_a_run(project, database_url):
     first = crm_sync("status", cwd=project, env=env)
     assert first.code == 0 and "No runs yet" in first.out
     assert json.loads(crm_sync("status", "--json", cwd=project, env=env).out) == {
-        "runs": [], "failures": [], "failure_totals": {}}
+        "runs": [], "failures": [], "failure_totals": {}, "field_warnings": {}}
     with open_state(database_url) as store:
         run_id = store.start_run("push", "newsletter")
         store.finish_run(run_id, "partial", {"created": 12, "rejected": 1})

@@ -5,7 +5,7 @@ never creates a member; a member who unsubscribed is never archived and never ad
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, func, insert, select
@@ -16,7 +16,12 @@ from sync.sandbox.spotler import SpotlerSandbox
 from sync.state.store import open_state
 from tests.cli.run import crm_sync, project_copy, sandbox_env
 from tests.cli.test_spotler_cli import spotler_env
-from tests.providers import PROVIDERS, DEMO_SPOTLER_PROPERTIES, MailchimpView, SpotlerView
+from tests.providers import (
+    DEMO_SPOTLER_PROPERTIES,
+    PROVIDERS,
+    MailchimpView,
+    SpotlerView,
+)
 from tests.push.world import edit_contact, eligible
 
 
@@ -67,8 +72,7 @@ class CliWorld:
         with engine.begin() as connection:
             new_id = connection.execute(select(func.max(contacts.c.id))).scalar_one() + 1
             connection.execute(insert(contacts).values(
-                id=new_id, last_name="Newcomer", email=email, created_at=datetime(2026, 12, 1),
-                modified_at=datetime(2026, 12, 1), **values))
+                id=new_id, last_name="Newcomer", email=email, created_at=crm_now(), modified_at=crm_now(), **values))
         engine.dispose()
         return new_id
 
@@ -85,6 +89,11 @@ class CliWorld:
     def state(self, contact_id: int):
         with open_state(self.env["CRM_SYNC_STATE__URL"]) as store:
             return store.member_states("newsletter", [str(contact_id)]).get(str(contact_id))
+
+
+def crm_now() -> datetime:
+    """A time as the CRM stamps a change: naive UTC, whole seconds."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 @pytest.fixture(params=PROVIDERS)

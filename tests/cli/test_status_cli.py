@@ -100,9 +100,10 @@ def test_status_counts_agree_with_the_plan_with_households_and_leaves_that_find_
     edit_contact(crm_url, leaving["id"], email_opt_out=True)
     edit_contact(crm_url, archived["id"], email_opt_in=False)
 
-    [planned] = json.loads(crm_sync("plan", "--json", cwd=project, env=env).out)
-    plan_text = crm_sync("plan", cwd=project, env=env).out
-    pushed = crm_sync("push", "--force", cwd=project, env=env)
+    # Full runs: every contact planned, the households' merged contacts too.
+    [planned] = json.loads(crm_sync("plan", "--full", "--json", cwd=project, env=env).out)
+    plan_text = crm_sync("plan", "--full", cwd=project, env=env).out
+    pushed = crm_sync("push", "--force", "--full", cwd=project, env=env)
     assert pushed.code == EXIT_OK, pushed.err
 
     counts = _status(project, env)["runs"][0]["counts"]
@@ -169,9 +170,8 @@ def test_push_and_pull_without_a_terminal_log_their_progress(setup):
     project, sandbox, env = setup
     pushed = crm_sync("push", cwd=project, env=env)
     members = json.loads(crm_sync("status", "--json", cwd=project, env=env).out)["runs"][0]["counts"]["create"]
-    assert "push newsletter: contacts planned 60/60" in pushed.err
-    assert f"push newsletter: members sent {members}/{members}" in pushed.err
-    assert "push newsletter: batches answered 1/1 (" in pushed.err
+    assert "push newsletter: contacts read 60/60" in pushed.err
+    assert f"push newsletter: members sent {members} 1 batches answered, " in pushed.err
 
     list_id = env["CRM_SYNC_AUDIENCES__NEWSLETTER__AUDIENCE_ID"]
     sent = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)

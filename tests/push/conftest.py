@@ -58,3 +58,12 @@ def spotler_world(tmp_path, monkeypatch):
 def any_world(request):
     """The demo CRM and each provider in turn: the scenarios every provider must pass."""
     return request.getfixturevalue("world" if request.param == "mailchimp" else "spotler_world")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How much the incremental-push property tried (tests/push/test_incremental.py)."""
+    from tests.push.test_incremental import TRIED
+
+    if TRIED:
+        terminalreporter.section("incremental-push property")
+        terminalreporter.write_line(", ".join(f"{name} {count}" for name, count in sorted(TRIED.items())))

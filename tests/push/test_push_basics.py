@@ -47,8 +47,11 @@ def test_rerun_without_changes_makes_no_write_request(any_world):
     push_audience(world.settings, "newsletter")
     world.view.reset_traffic()
     report = push_audience(world.settings, "newsletter")
-    assert world.writes() == 0
-    assert report.summary.actions["unchanged"] > 0 and report.written == 0
+    assert world.writes() == 0 and report.written == 0
+    assert report.summary.scope.startswith("incremental push") and report.summary.actions["unchanged"] == 0
+    full = push_audience(world.settings, "newsletter", full=True)  # every contact read again: still no write
+    assert world.writes() == 0 and full.written == 0
+    assert full.summary.scope == "full push: asked for with --full" and full.summary.actions["unchanged"] > 0
 
 
 def test_a_change_sends_only_that_member(any_world):

@@ -1,4 +1,4 @@
-"""The push follows its phases: contacts planned, then members sent and batches answered, up to the plan's totals."""
+"""The push follows its one pass: contacts read out of those it reads, and members sent as batches are answered."""
 
 from __future__ import annotations
 
@@ -14,17 +14,17 @@ def _batch_size(world) -> int:
     return (world.settings.spotler if world.provider == "spotler" else world.settings.mailchimp).batch_size
 
 
-def test_the_writing_phase_reports_members_sent_and_batches_answered_out_of_the_plan(any_world):
+def test_one_pass_reports_contacts_read_and_members_sent_as_they_are_answered(any_world):
     world = any_world
     calls: list[tuple] = []
     first = push_audience(world.settings, "newsletter", on_progress=lambda *call: calls.append(call))
-    planned, sent = _series(calls, "contacts planned"), _series(calls, "members sent")
-    assert planned[-1] == (300, 300)
+    assert _series(calls, "contacts read")[-1] == (300, 300)
+    sent = _series(calls, "members sent")
     creates = first.summary.actions["create"]
-    assert sent[0] == (0, creates) and sent[-1] == (creates, creates) == (first.written + first.rejected, creates)
+    assert sent[-1] == (creates, None) and creates == first.written + first.rejected  # the total is known at the end
     assert [done for done, _ in sent] == sorted(done for done, _ in sent)
-    batches = _series(calls, "batches answered")
-    assert batches[-1][0] == batches[-1][1] == -(-creates // _batch_size(world))
+    notes = [note for name, _, _, note in calls if name == "members sent"]
+    assert notes[-1].startswith(f"{-(-creates // _batch_size(world))} batches answered, ")
 
     members = world.members()
     leaving = [row for row in world.contacts() if eligible(row) and row["email"].strip().lower() in members][:30]
@@ -33,15 +33,15 @@ def test_the_writing_phase_reports_members_sent_and_batches_answered_out_of_the_
     calls.clear()
     second = push_audience(world.settings, "newsletter", force=True, on_progress=lambda *call: calls.append(call))
     unsubscribes = second.summary.actions["unsubscribe"]
-    assert unsubscribes >= 30 and _series(calls, "members sent")[-1] == (unsubscribes, unsubscribes)
-    assert _series(calls, "batches answered")[-1] == (-(-unsubscribes // 25),) * 2  # 25 unsubscribes a batch
-    notes = [note for name, _, _, note in calls if name == "batches answered"]
-    assert notes[-1] == f"({second.requests:,} provider requests so far)"
+    assert unsubscribes >= 30 and _series(calls, "members sent")[-1] == (unsubscribes, None)
+    notes = [note for name, _, _, note in calls if name == "members sent"]
+    assert notes[-1].startswith(f"{-(-unsubscribes // 25)} batches answered, ")  # 25 unsubscribes a batch
+    assert _series(calls, "contacts read")[-1][1] < 300  # an incremental push reads the changed contacts
 
 
-def test_a_push_with_nothing_to_send_only_plans(any_world):
+def test_a_push_with_nothing_changed_reads_nothing_and_sends_nothing(any_world):
     world = any_world
     push_audience(world.settings, "newsletter")
     calls: list[tuple] = []
     push_audience(world.settings, "newsletter", on_progress=lambda *call: calls.append(call))
-    assert {name for name, *_ in calls} == {"contacts planned"} and calls[-1][1:3] == (300, 300)
+    assert calls == [("contacts read", 0, 0, "")]

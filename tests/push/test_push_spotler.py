@@ -64,18 +64,32 @@ def test_a_property_of_the_wrong_type_stops_the_push_before_any_write(spotler_wo
     assert world.writes() == 0
 
 
-def test_a_value_spotler_refuses_is_recorded_for_that_contact_and_the_rest_sync(spotler_world):
+def test_a_text_longer_than_spotler_keeps_is_left_out_and_the_contact_still_syncs(spotler_world):
     world = spotler_world
     eligible_rows = [r for r in world.contacts() if eligible(r)]
     world.edit_contact(eligible_rows[0]["id"], first_name="Anne" * 70)  # 280 characters: over Mail+'s 255
     report = push_audience(world.settings, "newsletter")
-    assert [(contact, reason) for contact, reason, _ in report.rejections] == \
-        [(str(eligible_rows[0]["id"]), "invalid_field_value")]
-    assert "firstName" in report.rejections[0][2]
-    assert report.written == report.summary.actions["create"] - 1 > 100
-    world.edit_contact(eligible_rows[0]["id"], first_name="Anne")
-    again = push_audience(world.settings, "newsletter")
-    assert again.written == 1 and eligible_rows[0]["email"].strip().lower() in world.members("subscribed")
+    assert report.rejections == [] and report.written == report.summary.actions["create"] > 100
+    assert report.summary.warnings == {("firstName", "too_long"): 1}
+    assert [w["problem"] for w in world.state(eligible_rows[0]["id"]).warnings] == ["too_long"]
+
+
+def test_a_value_spotler_refuses_is_recorded_and_sent_again_only_once_it_changed(spotler_world, tmp_path):
+    world = spotler_world
+    # The phone goes to a mobile-number property, which takes digits only: Spotler refuses "+31 30 123 4567".
+    settings = world.settings.model_copy(update={"mapping_file": _mapping_with(world, tmp_path, "phoneNumber",
+                                                                               "mobileNumber")})
+    row = next(r for r in world.contacts() if eligible(r))
+    world.edit_contact(row["id"], phone="+31 30 123 4567")
+    push_audience(settings, "newsletter")
+    refused = world.state(row["id"])
+    assert refused.reason_code == "invalid_field_value" and "mobileNumber" in refused.last_error
+    world.sandbox.reset_traffic()
+    again = push_audience(settings, "newsletter", full=True)  # every contact read: the refused payload waits
+    assert again.rejections == [] and world.writes() == 0
+    world.edit_contact(row["id"], phone="+31301234567")
+    fixed = push_audience(settings, "newsletter")
+    assert (fixed.written, fixed.rejected) == (1, 0) and world.state(row["id"]).reason_code is None
 
 
 def test_a_bulk_request_refused_as_a_whole_is_recorded_on_its_contacts_and_the_rest_sync(spotler_world):

@@ -7,6 +7,7 @@ Mailchimp and Spotler; ``world.sandbox`` is the sandbox itself, for provider-spe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, select, update
@@ -73,7 +74,9 @@ class World:
 
 
 def edit_contact(crm_url: str, contact_id: int, **values) -> None:
-    """Change one row of the demo CRM's contacts table with plain SQL."""
+    """Change one row of the demo CRM's contacts table with plain SQL, moving its modification time as the
+    CRM does (an incremental push reads the contacts changed since the last push)."""
+    values.setdefault("modified_at", datetime.now(UTC).replace(tzinfo=None, microsecond=0))
     contacts = crm_tables().contacts
     engine = create_engine(crm_url)
     with engine.begin() as connection:
