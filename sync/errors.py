@@ -82,14 +82,20 @@ class TransientError(CrmSyncError):
 
 
 class ProviderRejected(CrmSyncError):
-    """The provider refused one request for a reason that belongs to the request (a 4xx)."""
+    """The provider refused one request for a reason that belongs to the request (a 4xx). Within a batch it
+    is that batch's members' rejection; one that ends a run (reading fields, an audience, a feed) means the
+    settings point at something the provider does not have or allow: a configuration error."""
 
-    def __init__(self, status: int, title: str, detail: str, errors: list | None = None):
+    exit_code = EXIT_CONFIG
+
+    def __init__(self, status: int, title: str, detail: str, errors: list | None = None, provider: str = ""):
         self.status = status
         self.title = title
         self.detail = detail
         self.errors = errors or []
-        super().__init__(f"{status} {title}: {detail}")
+        hint = " (check the base_url setting: does it point at the provider's API?)" if status == 404 else ""
+        text = f"{status} {title}: {detail}"
+        super().__init__(f"{provider} refused the request: {text}{hint}" if provider else text)
 
 
 # From least to most serious: a run's exit code is the most serious one among its audiences and its pull.

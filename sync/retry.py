@@ -41,7 +41,7 @@ def classify(status: int, problem: dict[str, Any] | None, provider: str, key_set
         error = TransientError(f"{provider} answered {status} {title or '(no body)'}".strip())
         error.retry_after = retry_after
         return error
-    return ProviderRejected(status, title or "Error", detail, (problem or {}).get("errors"))
+    return ProviderRejected(status, title or "Error", detail, (problem or {}).get("errors"), provider)
 
 
 def not_json(provider: str, status: int, body: Any) -> TransientError:

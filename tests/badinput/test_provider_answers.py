@@ -111,9 +111,7 @@ PROVIDER_CASES = [
             "and CRM_SYNC_SPOTLER__CONSUMER_SECRET", status=401, body="json"),
     spotler("403 JSON", 3, SP + "refused the credentials (403 ", status=403, body="json"),
     Case("spotler 404 JSON", ("run",), code=3, network=True, expect=(SP,), still=other_synced("nieuwsbrief"),
-         setup=lambda ws: _fault(ws.spotler.faults, LASTING, {"status": 404, "body": "json"}),
-         marks=(pytest.mark.xfail(strict=True, reason="a 404 on every Spotler request (wrong base_url path) ends "
-                                  "as ProviderRejected with exit 1, not a configuration error"),)),
+         setup=lambda ws: _fault(ws.spotler.faults, LASTING, {"status": 404, "body": "json"})),
     spotler("429 Retry-After 3600", 4, SP + "answered 429 (no body); " + GAVE_UP, status=429, retry_after=3600),
     spotler("500 JSON", 4, SP + "answered 500 BACKEND_EXCEPTION", status=500, body="json"),
     spotler("502 HTML page", 4, SP + "answered 502", status=502, body="html"),
