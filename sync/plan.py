@@ -207,7 +207,8 @@ def _unusable(contact: CrmContact, email: str | None) -> MemberPlan | None:
         length = f" (it has {len(email)} characters; an address has at most {EMAIL_MAX})" \
             if len(email) > EMAIL_MAX else ""
         return MemberPlan(contact.id, Action.SKIP, email if len(email) <= KEY_LENGTH else None,
-                          reason="malformed_email", detail=f"{excerpt(contact.email, 80)} is not an e-mail address{length}")
+                          reason="malformed_email",
+                          detail=f"{excerpt(contact.email, 80)} is not an e-mail address{length}")
     if len(email) > KEY_LENGTH:
         return MemberPlan(contact.id, Action.SKIP, None, reason="email_too_long",
                           detail=f"the address has {len(email)} characters; crm-sync keeps addresses of at most "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -23,3 +25,28 @@ settings.register_profile("model-ci", max_examples=12, stateful_step_count=30, d
                           suppress_health_check=list(HealthCheck))
 settings.register_profile("long", max_examples=150, stateful_step_count=60, deadline=None,
                           suppress_health_check=list(HealthCheck))
+
+
+# The figures some tests print at the end (the model test's STATS, the bad-input corpus's TOTALS, the
+# incremental property's TRIED) are counted where the tests run. Under pytest-xdist those are worker processes:
+# each worker sends its counts when it finishes and the controller, which prints the terminal summary, adds
+# them up ("peak ..." counts take the largest).
+def _counters() -> dict[str, Counter]:
+    from tests.badinput.harness import TOTALS
+    from tests.model.machine import STATS
+    from tests.push.test_incremental import TRIED
+
+    return {"badinput": TOTALS, "incremental": TRIED, **{f"model {name}": counts for name, counts in STATS.items()}}
+
+
+def pytest_sessionfinish(session):
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:  # a pytest-xdist worker: hand the counts to the controller
+        output["counters"] = {name: dict(counts) for name, counts in _counters().items()}
+
+
+def pytest_testnodedown(node, error):
+    for name, counts in getattr(node, "workeroutput", {}).get("counters", {}).items():
+        mine = _counters()[name]
+        for key, value in counts.items():
+            mine[key] = max(mine[key], value) if key.startswith("peak") else mine[key] + value

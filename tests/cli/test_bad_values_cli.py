@@ -9,20 +9,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import create_engine, text
 
 from sync.addresses import normalise_email
-from sync.sandbox.mailchimp import MailchimpSandbox
-from tests.cli.run import crm_sync, project_copy, sandbox_env
-
-
-@pytest.fixture
-def setup(tmp_path):
-    project = project_copy(tmp_path)
-    with MailchimpSandbox() as sandbox:
-        env = sandbox_env(tmp_path, sandbox, "Values", contacts=80, seed=11)
-        yield project, sandbox, env
+from tests.cli.run import crm_sync
 
 
 def _sql(env: dict, statement: str, **values) -> list:
@@ -57,8 +47,8 @@ def _pushed_contacts(project, env, sandbox, count: int) -> list[tuple[int, str]]
             if normalise_email(email) in members and addresses.count(normalise_email(email)) == 1][:count]
 
 
-def test_bad_values_cost_only_their_field_and_every_output_names_them(setup):
-    project, sandbox, env = setup
+def test_bad_values_cost_only_their_field_and_every_output_names_them(mailchimp_project):
+    project, sandbox, env = mailchimp_project
     (number_id, number_email), (date_id, date_email), (noisy_id, noisy_email), (long_id, _) = \
         _pushed_contacts(project, env, sandbox, 4)
     held = _members(sandbox, env)[normalise_email(number_email)]["merge_fields"]["LTV"]
@@ -99,8 +89,8 @@ def test_bad_values_cost_only_their_field_and_every_output_names_them(setup):
     assert ("LTV", "not_a_number") not in {(w["field"], w["problem"]) for w in status["field_warnings"]["newsletter"]}
 
 
-def test_a_refused_address_is_tried_again_once_the_crm_corrects_it(setup):
-    project, sandbox, env = setup
+def test_a_refused_address_is_tried_again_once_the_crm_corrects_it(mailchimp_project):
+    project, sandbox, env = mailchimp_project
     [(contact_id, _)] = _pushed_contacts(project, env, sandbox, 1)
     # The CRM user mistypes the address: Mailchimp refuses the new one ("looks fake or invalid").
     _edit(env, "UPDATE contacts SET email = 'anna.fake@example.com' WHERE id = :id", id=contact_id)

@@ -13,16 +13,7 @@ from sync.errors import (
     EXIT_UNREACHABLE,
     worst_exit_code,
 )
-from sync.sandbox.mailchimp import MailchimpSandbox
-from tests.cli.run import crm_sync, project_copy, sandbox_env
-
-
-@pytest.fixture
-def setup(tmp_path):
-    project = project_copy(tmp_path)
-    with MailchimpSandbox() as sandbox:
-        env = sandbox_env(tmp_path, sandbox, "Good", contacts=60, seed=5)
-        yield project, sandbox, env
+from tests.cli.run import crm_sync
 
 
 def _runs(project, env) -> list[dict]:
@@ -39,8 +30,8 @@ def _runs(project, env) -> list[dict]:
                   "CRM_SYNC_SPOTLER__BASE_URL": "http://127.0.0.1:1/api", "CRM_SYNC_SPOTLER__RETRY_SECONDS": "1"},
                  EXIT_UNREACHABLE, "Spotler", id="provider unreachable"),
 ])
-def test_a_broken_audience_is_reported_and_the_others_still_push_and_pull(setup, broken, exit_code, message):
-    project, sandbox, env = setup
+def test_a_broken_audience_is_reported_and_the_others_still_push_and_pull(mailchimp_project, broken, exit_code, message):
+    project, sandbox, env = mailchimp_project
     env = env | broken | {"CRM_SYNC_AUDIENCES__AAA_BROKEN__MAPPING": "newsletter"}  # sorted first: runs first
 
     result = crm_sync("run", cwd=project, env=env)
@@ -61,8 +52,8 @@ def test_the_worst_outcome_decides_the_exit_code():
     assert worst_exit_code(EXIT_UNREACHABLE, EXIT_CONFIG) == EXIT_CONFIG
 
 
-def test_outputs_without_a_terminal_are_not_cut_and_say_what_they_left_out(setup):
-    project, _, env = setup
+def test_outputs_without_a_terminal_are_not_cut_and_say_what_they_left_out(mailchimp_project):
+    project, _, env = mailchimp_project
     plan = crm_sync("plan", "--limit", "3", cwd=project, env=env)
     assert plan.code == 0, plan.err
     creates = int(next(line.split()[1] for line in plan.out.splitlines() if line.strip().startswith("create")))

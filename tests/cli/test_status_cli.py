@@ -9,22 +9,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sync.errors import EXIT_CONFIG, EXIT_OK, EXIT_RECORDS_REJECTED
-from sync.sandbox.mailchimp import MailchimpSandbox
 from sync.state.members import MemberOutcome
 from sync.state.store import open_state
-from tests.cli.run import crm_sync, project_copy, sandbox_env
+from tests.cli.run import crm_sync
 from tests.push.world import edit_contact, eligible
 
 TO_SEND = ("create", "update", "change_email", "reoptin", "unsubscribe", "archive")
 OUTCOMES = ("written", "rejected", "not_found", "opt_outs_found", "found_left", "held_back")
 
 
-@pytest.fixture
-def setup(tmp_path):
-    project = project_copy(tmp_path)
-    with MailchimpSandbox() as sandbox:
-        env = sandbox_env(tmp_path, sandbox, "Good", contacts=60, seed=5)
-        yield project, sandbox, env
 
 
 def _status(project, env) -> dict:
@@ -55,8 +48,8 @@ def _crm_rows(env) -> list[dict]:
                   "CRM_SYNC_SPOTLER__BASE_URL": "http://127.0.0.1:1/api", "CRM_SYNC_SPOTLER__RETRY_SECONDS": "1"},
                  "Spotler", True, id="provider unreachable while reading fields"),
 ])
-def test_a_run_that_fails_before_it_starts_is_in_status_with_its_reason(setup, broken, message, pull_fails):
-    project, _, env = setup
+def test_a_run_that_fails_before_it_starts_is_in_status_with_its_reason(mailchimp_project, broken, message, pull_fails):
+    project, _, env = mailchimp_project
     env = env | {"CRM_SYNC_AUDIENCES__AAA_BROKEN__AUDIENCE_ID": env["CRM_SYNC_AUDIENCES__NEWSLETTER__AUDIENCE_ID"]}
     result = crm_sync("run", cwd=project, env=env | broken)
     assert result.code != EXIT_OK and "audience aaa_broken: push failed" in result.err
@@ -71,8 +64,8 @@ def test_a_run_that_fails_before_it_starts_is_in_status_with_its_reason(setup, b
     assert "secret-9a1c" not in text
 
 
-def test_a_command_with_no_audience_to_work_on_is_in_status(setup):
-    project, _, env = setup
+def test_a_command_with_no_audience_to_work_on_is_in_status(mailchimp_project):
+    project, _, env = mailchimp_project
     env = {name: value for name, value in env.items() if "AUDIENCES" not in name}
     result = crm_sync("push", cwd=project, env=env)
     assert result.code == EXIT_CONFIG
@@ -81,8 +74,8 @@ def test_a_command_with_no_audience_to_work_on_is_in_status(setup):
     assert run["error"].startswith("no audience is configured")
 
 
-def test_status_counts_agree_with_the_plan_with_households_and_leaves_that_find_nothing(setup):
-    project, sandbox, env = setup
+def test_status_counts_agree_with_the_plan_with_households_and_leaves_that_find_nothing(mailchimp_project):
+    project, sandbox, env = mailchimp_project
     list_id = env["CRM_SYNC_AUDIENCES__NEWSLETTER__AUDIENCE_ID"]
     env = env | {"CRM_SYNC_AUDIENCES__NEWSLETTER__LEAVE_POLICY": "archive"}
     assert crm_sync("push", cwd=project, env=env).code in (EXIT_OK, EXIT_RECORDS_REJECTED)
@@ -121,8 +114,8 @@ def test_status_counts_agree_with_the_plan_with_households_and_leaves_that_find_
         assert block in plan_text
 
 
-def test_failures_are_listed_newest_first_and_ids_of_one_moment_in_number_order(setup):
-    project, _, env = setup
+def test_failures_are_listed_newest_first_and_ids_of_one_moment_in_number_order(mailchimp_project):
+    project, _, env = mailchimp_project
     start = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     for contact_ids, minutes in ((["2"], 0), (["10", "9"], 5), (["100"], 10)):
         with open_state(env["CRM_SYNC_STATE__URL"], clock=lambda m=minutes: start + timedelta(minutes=m)) as store:
@@ -135,8 +128,8 @@ def test_failures_are_listed_newest_first_and_ids_of_one_moment_in_number_order(
     assert listed == ["100", "9", "10"] and "Failed contacts in newsletter: 4 (the 3 newest shown)" in text
 
 
-def test_status_plan_and_why_without_a_terminal_print_long_names_reasons_ids_and_addresses_whole(setup):
-    project, _, env = setup
+def test_status_plan_and_why_without_a_terminal_print_long_names_reasons_ids_and_addresses_whole(mailchimp_project):
+    project, _, env = mailchimp_project
     audience = "newsletter_for_the_customers_of_the_northern_region_" + "x" * 48  # 100: the longest allowed
     list_id = env.pop("CRM_SYNC_AUDIENCES__NEWSLETTER__AUDIENCE_ID")
     target = "the list of customers who asked for the newsletter at the spring fair " * 5
@@ -166,8 +159,8 @@ def test_status_plan_and_why_without_a_terminal_print_long_names_reasons_ids_and
     assert f"pushed address     {address}" in why and long_error.strip() in why
 
 
-def test_push_and_pull_without_a_terminal_log_their_progress(setup):
-    project, sandbox, env = setup
+def test_push_and_pull_without_a_terminal_log_their_progress(mailchimp_project):
+    project, sandbox, env = mailchimp_project
     pushed = crm_sync("push", cwd=project, env=env)
     members = json.loads(crm_sync("status", "--json", cwd=project, env=env).out)["runs"][0]["counts"]["create"]
     assert "push newsletter: contacts read 60/60" in pushed.err
