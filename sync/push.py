@@ -42,6 +42,7 @@ from sync.plan import (
     SHARED_EMAIL,
     Action,
     MemberPlan,
+    is_active,
     rejection_key,
 )
 from sync.push_intents import intent_for
@@ -151,6 +152,12 @@ class PushExecutor:
         """E-mail changes, once every contact is planned: a move into an address another member is leaving in
         this run waits until that move is answered (the provider refuses an address still taken)."""
         moves, self._moves = self._moves, []
+        vacated = {normalise_email(plan.previous_email) for plan, _ in moves}
+        for move in list(moves):
+            if move[0].email not in vacated and self._held_by_another(move[0]):
+                moves.remove(move)  # the address has a member already: the contact takes it over (an update)
+                self._dispatch(replace(move[0], action=Action.UPDATE, previous_email=None), move[1])
+        self._flush("upsert")
         while moves and self._stopped is None:
             vacated = {normalise_email(plan.previous_email) for plan, _ in moves}
             ready = [move for move in moves
@@ -161,6 +168,12 @@ class PushExecutor:
             moves = [move for move in moves if all(move is not sent for sent in ready)]
             if moves:
                 self._drain(until=0)
+
+    def _held_by_another(self, plan: MemberPlan) -> bool:
+        """Whether another contact's member that still receives mail has ``plan.email`` (one left behind when
+        that contact moved onto a shared address), so a move there would be refused as taken."""
+        return any(row.audience == self.job.name and row.contact_id != plan.contact_id and is_active(row)
+                   for row in self.store.member_states_by_email(plan.email))
 
     def _route(self, plan: MemberPlan, state: MemberStateRow | None) -> None:
         if plan.contact_id in self.held_back and plan.action not in (Action.SKIP, Action.MERGED, Action.UNCHANGED):
