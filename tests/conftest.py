@@ -50,3 +50,14 @@ def pytest_testnodedown(node, error):
         mine = _counters()[name]
         for key, value in counts.items():
             mine[key] = max(mine[key], value) if key.startswith("peak") else mine[key] + value
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The figures of the model test, the bad-input corpus and the incremental property (their conftests say
+    how), here because a pytest-xdist controller loads only this conftest."""
+    from tests.badinput.conftest import summary as corpus
+    from tests.model.conftest import summary as model
+    from tests.push.conftest import summary as incremental
+
+    for report in (model, corpus, incremental):
+        report(terminalreporter)

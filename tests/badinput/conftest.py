@@ -48,7 +48,8 @@ def fresh(corpus_template, tmp_path):
         assert mailchimp.internal_errors == [] and spotler.internal_errors == []
 
 
-def pytest_terminal_summary(terminalreporter):
+def summary(terminalreporter) -> None:
+    """Printed at the end of the session by tests/conftest.py (the one conftest a pytest-xdist controller loads)."""
     if not TOTALS["cases"]:
         return
     terminalreporter.section("bad-input corpus")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from tests.model.machine import STATS
 
 
-def pytest_terminal_summary(terminalreporter):
+def summary(terminalreporter) -> None:
+    """Printed at the end of the session by tests/conftest.py (the one conftest a pytest-xdist controller loads)."""
     if not any(STATS.values()):
         return
     terminalreporter.section("model-based test")

@@ -60,8 +60,9 @@ def any_world(request):
     return request.getfixturevalue("world" if request.param == "mailchimp" else "spotler_world")
 
 
-def pytest_terminal_summary(terminalreporter):
-    """How much the incremental-push property tried (tests/push/test_incremental.py)."""
+def summary(terminalreporter) -> None:
+    """How much the incremental-push property tried (tests/push/test_incremental.py); printed at the end of the
+    session by tests/conftest.py (the one conftest a pytest-xdist controller loads)."""
     from tests.push.test_incremental import TRIED
 
     if TRIED:
