@@ -77,7 +77,7 @@ class OptOutSink(Protocol):
 
 
 class PushExecutor:
-    """The second pass: sends the plan's writes in batches, several in flight, and records outcomes."""
+    """Carries plans out as they stream in: writes in batches, several in flight, every outcome recorded."""
 
     def __init__(self, job: AudienceJob, provider: ProviderAudience, store: StateStore, batch_size: int,
                  concurrency: int, owner_tag: str | None, *, checkpoint: Checkpoint | None = None,
