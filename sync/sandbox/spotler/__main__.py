@@ -34,23 +34,27 @@ def main() -> None:
     stopped = threading.Event()
 
     def stop(*_: object) -> None:
-        stopped.set()
-        raise KeyboardInterrupt  # also ends a blocking read of stdin
+        if not stopped.is_set():  # a second signal while shutting down is not another interrupt
+            stopped.set()
+            raise KeyboardInterrupt  # also ends a blocking read of stdin
 
     signal.signal(signal.SIGTERM, stop)
-    with SpotlerSandbox(arguments.key, arguments.secret, port=arguments.port, host=arguments.host,
-                        public_base_url=arguments.public_base_url,
-                        properties=DEMO_SPOTLER_PROPERTIES if arguments.demo_properties else None) as sandbox:
-        print(json.dumps({"base_url": sandbox.base_url, "consumer_key": sandbox.consumer_key,
-                          "consumer_secret": sandbox.consumer_secret}), flush=True)
-        sandbox.run_clock_behind(arguments.clock_behind)
-        serve_commands(SpotlerView(sandbox))
-        try:
-            while not stopped.wait(0.5):
+    signal.signal(signal.SIGINT, stop)
+    try:
+        with SpotlerSandbox(arguments.key, arguments.secret, port=arguments.port, host=arguments.host,
+                            public_base_url=arguments.public_base_url,
+                            properties=DEMO_SPOTLER_PROPERTIES if arguments.demo_properties else None) as sandbox:
+            try:
+                print(json.dumps({"base_url": sandbox.base_url, "consumer_key": sandbox.consumer_key,
+                                  "consumer_secret": sandbox.consumer_secret}), flush=True)
+                sandbox.run_clock_behind(arguments.clock_behind)
+                serve_commands(SpotlerView(sandbox))
+                while not stopped.wait(0.5):
+                    pass
+            except KeyboardInterrupt:  # a signal at any point of serving ends it cleanly
                 pass
-        except KeyboardInterrupt:
-            pass
-
+    except KeyboardInterrupt:  # a signal while the sandbox was starting
+        pass
 
 if __name__ == "__main__":
     main()
