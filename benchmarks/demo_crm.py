@@ -22,9 +22,9 @@ from pathlib import Path
 import sqlalchemy
 from sqlalchemy import create_engine, make_url, text
 
-from sync.connectors.crm_sql import open_crm
+from sync.connectors.sql.crm import open_crm
 from sync.dburl import display_url
-from sync.democrm.generate import CHUNK_SIZE, create_demo_crm
+from sync.demo.crm.generate import CHUNK_SIZE, create_demo_crm
 from sync.errors import CrmSyncError
 
 

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from state_store import throwaway_database  # noqa: E402  (the sibling benchmark's helper)
+from state_store import throwaway_database
 
 from sync.dburl import display_url
-from sync.plan import REJECTION_REASONS
+from sync.push.rules import REJECTION_REASONS
 from sync.state.ledger import LedgerEvent
 from sync.state.members import MemberOutcome
 from sync.state.store import StateStore, open_state

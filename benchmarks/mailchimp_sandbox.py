@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import mailchimp_marketing  # noqa: E402
+import mailchimp_marketing
 
-from sync.sandbox.mailchimp import MailchimpSandbox, subscriber_hash  # noqa: E402
+from sync.sandbox.mailchimp import MailchimpSandbox, subscriber_hash
 
 
 def _client(sandbox: MailchimpSandbox) -> mailchimp_marketing.Client:

@@ -32,8 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sync.democrm.generate import create_demo_crm
-from sync.jobs import pull_audience, push_audience
+from sync.demo.crm.generate import create_demo_crm
+from sync.runner import pull_audience, push_audience
 from sync.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]

@@ -35,13 +35,13 @@ from sqlalchemy import create_engine, func, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sync.audience_plan import stream_plans  # noqa: E402
-from sync.connectors.mailchimp import subscriber_hash  # noqa: E402
-from sync.democrm.generate import create_demo_crm  # noqa: E402
-from sync.democrm.schema import crm_tables  # noqa: E402
-from sync.jobs import prepared, push_audience  # noqa: E402
-from sync.plan import Action  # noqa: E402
-from sync.settings import Settings  # noqa: E402
+from sync.connectors.mailchimp.audience import subscriber_hash
+from sync.demo.crm.generate import create_demo_crm
+from sync.demo.crm.schema import crm_tables
+from sync.push.rules import Action
+from sync.push.stream import stream_plans
+from sync.runner import prepared, push_audience
+from sync.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 BATCH = 500
@@ -222,7 +222,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="crm-sync-bench-"))
-    sizes = lambda text: [int(size) for size in text.split(",") if size]  # noqa: E731
+    sizes = lambda text: [int(size) for size in text.split(",") if size]
     rows = []
     for contacts in sizes(args.sizes):
         rows += full_push(workdir, contacts, args)

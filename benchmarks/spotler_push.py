@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from push import change_one_percent, phase  # noqa: E402  (the Mailchimp benchmark's phases)
+from push import change_one_percent, phase
 
-from sync.democrm.generate import create_demo_crm  # noqa: E402
-from sync.settings import Settings  # noqa: E402
+from sync.demo.crm.generate import create_demo_crm
+from sync.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sync.connectors.mailchimp import MailchimpAudience
-from sync.connectors.spotler import SpotlerAudience
-from sync.mapping.fields import plan_merge_fields
+from sync.connectors.mailchimp.audience import MailchimpAudience
+from sync.connectors.mailchimp.fields import plan_merge_fields
+from sync.connectors.spotler.audience import SpotlerAudience
+from sync.connectors.spotler.mapping import plan_properties
 from sync.mapping.model import AudienceMapping
-from sync.mapping.spotler import plan_properties
 from sync.records import CrmField
 from sync.settings import MailchimpSettings, Settings, SpotlerSettings
 

@@ -5,10 +5,11 @@ Connectors return and accept these; nothing here does I/O.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any
 
 # A CRM field value as the connector hands it over: already converted to a Python type.
 FieldValue = str | int | float | bool | date | datetime | None

@@ -45,12 +45,12 @@ def json_lines(stream: io.StringIO) -> list[dict]:
 
 def test_json_lines_carry_time_level_logger_message_and_extras():
     stream = configured("json")
-    log = logging.getLogger("sync.push")
+    log = logging.getLogger("sync.push.executor")
     log.info("pushed %d of %s", 3, "newsletter", extra={"audience": "newsletter", "run_id": 7,
                                                          "counts": {"create": 2, "update": 1}})
     log.warning("second line")
     first, second = json_lines(stream)
-    assert first["level"] == "INFO" and first["logger"] == "sync.push" and first["message"] == "pushed 3 of newsletter"
+    assert first["level"] == "INFO" and first["logger"] == "sync.push.executor" and first["message"] == "pushed 3 of newsletter"
     assert first["audience"] == "newsletter" and first["run_id"] == 7 and first["counts"] == {"create": 2, "update": 1}
     assert first["ts"].endswith("Z")
     stamp = datetime.fromisoformat(first["ts"])
@@ -63,7 +63,7 @@ def test_json_exception_is_one_field_of_one_line():
     try:
         raise ValueError("the CRM said no")
     except ValueError:
-        logging.getLogger("sync.jobs").exception("audience %s failed", "newsletter")
+        logging.getLogger("sync.runner").exception("audience %s failed", "newsletter")
     [record] = json_lines(stream)
     assert record["message"] == "audience newsletter failed"
     assert record["exception"].startswith("Traceback") and "ValueError: the CRM said no" in record["exception"]
@@ -71,7 +71,7 @@ def test_json_exception_is_one_field_of_one_line():
 
 def test_text_lines_are_short_and_human():
     stream = configured("text")
-    logging.getLogger("sync.connectors.mailchimp").info("retrying in %ss", 2, extra={"audience": "newsletter"})
+    logging.getLogger("sync.connectors.mailchimp.audience").info("retrying in %ss", 2, extra={"audience": "newsletter"})
     line = stream.getvalue()
     assert re.fullmatch(r"\d\d:\d\d:\d\d INFO +mailchimp: retrying in 2s audience=newsletter\n", line), line
 
@@ -161,13 +161,13 @@ def test_third_party_detail_and_debug_only_when_verbose(verbose):
     logging.getLogger("alembic.runtime.migration").info("Context impl SQLiteImpl.")
     logging.getLogger("urllib3.connectionpool").debug("Starting new HTTP connection (1)")
     logging.getLogger("mailchimp_marketing.rest").info("response body")
-    logging.getLogger("sync.push").debug("batch 3 sent")
-    logging.getLogger("sync.push").info("pushed")
+    logging.getLogger("sync.push.executor").debug("batch 3 sent")
+    logging.getLogger("sync.push.executor").info("pushed")
     logging.getLogger("urllib3.connectionpool").warning("Connection pool is full")
     loggers = [record["logger"] for record in json_lines(stream)]
-    quiet = ["sync.push", "urllib3.connectionpool"]
-    chatty = ["alembic.runtime.migration", "urllib3.connectionpool", "mailchimp_marketing.rest", "sync.push",
-              "sync.push", "urllib3.connectionpool"]
+    quiet = ["sync.push.executor", "urllib3.connectionpool"]
+    chatty = ["alembic.runtime.migration", "urllib3.connectionpool", "mailchimp_marketing.rest", "sync.push.executor",
+              "sync.push.executor", "urllib3.connectionpool"]
     assert loggers == (chatty if verbose else quiet)
 
 

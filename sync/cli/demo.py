@@ -9,9 +9,9 @@ import click
 from sync.cli.context import App, pass_app
 from sync.cli.report import print_pull, print_push
 from sync.dburl import display_url
-from sync.demo_providers import DEMO_PROVIDERS
-from sync.demo_run import run_demo
-from sync.democrm.generate import create_demo_crm
+from sync.demo.crm.generate import create_demo_crm
+from sync.demo.providers import DEMO_PROVIDERS
+from sync.demo.run import run_demo
 from sync.progress import progress, progress_board
 
 PROVIDER_NAMES = {"mailchimp": "Mailchimp", "spotler": "Spotler Mail+"}

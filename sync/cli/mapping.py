@@ -5,14 +5,14 @@ from __future__ import annotations
 import click
 
 from sync.cli.context import App, pass_app
-from sync.connectors.crm_sql import open_crm
+from sync.connectors.mailchimp.fields import MAX_MERGE_FIELDS
+from sync.connectors.sql.crm import open_crm
 from sync.errors import ConfigError, ProblemsFound
-from sync.jobs import audience_names
 from sync.mapping.check import ConfiguredAudience, check_audiences, check_mapping
-from sync.mapping.fields import MAX_MERGE_FIELDS
 from sync.mapping.load import load_mapping
 from sync.mapping.model import MappingFile
 from sync.provider_fields import field_report
+from sync.runner import audience_names
 
 
 @click.group()

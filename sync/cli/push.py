@@ -19,10 +19,10 @@ from sync.errors import (
     CrmSyncError,
     worst_exit_code,
 )
-from sync.jobs import audience_names, plan_audience, pull_audience, push_audience
 from sync.progress import progress_board
 from sync.run_record import record_failed_run
 from sync.runlock import run_lock
+from sync.runner import audience_names, plan_audience, pull_audience, push_audience
 from sync.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from sync.audience_plan import PlanSummary
-from sync.pull import PullReport
-from sync.push import PushReport
+from sync.pull.importer import PullReport
+from sync.push.executor import PushReport
+from sync.push.stream import PlanSummary
 
 ACTION_ORDER = ("create", "update", "change_email", "reoptin", "unchanged", "unsubscribe", "archive", "merged", "skip")
 TO_SEND = ("create", "update", "change_email", "reoptin", "unsubscribe", "archive")

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from sync.cli.context import App, pass_app
 from sync.cli.report import ACTION_ORDER, OUTCOMES, outcome_text
-from sync.plan import REJECTION_REASONS
+from sync.push.rules import REJECTION_REASONS
 from sync.state.members import MemberStateRow
 from sync.state.runs import RunRow
 from sync.state.store import open_state

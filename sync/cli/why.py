@@ -14,9 +14,9 @@ import click
 
 from sync.addresses import normalise_email
 from sync.cli.context import App, pass_app
-from sync.connectors.crm_sql import open_crm
-from sync.jobs import audience_names
-from sync.plan import PAYLOAD_REASONS, REJECTION_REASONS, TERMINAL_REASONS
+from sync.connectors.sql.crm import open_crm
+from sync.push.rules import PAYLOAD_REASONS, REJECTION_REASONS, TERMINAL_REASONS
+from sync.runner import audience_names
 from sync.settings import Settings
 from sync.state.ledger import LedgerRow
 from sync.state.members import MemberStateRow

@@ -174,7 +174,7 @@ def translate_choice(value: FieldValue, choices: Mapping[str, str]) -> str:
                               "unknown_choice") from None
 
 
-def _to_decimal(value: int | float | Decimal) -> Decimal:
+def _to_decimal(value: float | Decimal) -> Decimal:
     # repr() of a float is its shortest round-tripping text, so 2.675 stays 2.675 (not 2.67499...).
     return value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else value)
 

@@ -58,7 +58,7 @@ class TrackedHandler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args: Any) -> None:
         """Silent: tests read the request log through the sandbox instead."""
 
 

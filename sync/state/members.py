@@ -43,7 +43,7 @@ class MemberStateRow:
     updated_at: datetime
     email_changed_at: datetime | None = None  # when crm-sync last moved the member to another address
     warnings: list[dict[str, str]] | None = None  # fields left out of (or cleaned in) the last payload
-    rejected_key: str | None = None  # hash of what the provider refused (see sync/plan.py rejection_key)
+    rejected_key: str | None = None  # hash of what the provider refused (see sync/push/rules.py rejection_key)
 
     def as_dict(self) -> dict[str, object]:
         """The row as JSON-ready values (ISO 8601 times)."""

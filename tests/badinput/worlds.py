@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sync.democrm.generate import create_demo_crm
+from sync.demo.crm.generate import create_demo_crm
 from sync.sandbox.mailchimp import MailchimpSandbox
 from sync.sandbox.spotler import SpotlerSandbox
 from tests.badinput.harness import (

@@ -38,7 +38,7 @@ def project_copy(tmp_path: Path) -> Path:
 
 def sandbox_env(folder: Path, sandbox, audience: str, contacts: int, seed: int, state: str = "state.db") -> dict:
     """A demo CRM in ``folder`` and the environment-only settings that point crm-sync at it and the sandbox."""
-    from sync.democrm.generate import create_demo_crm
+    from sync.demo.crm.generate import create_demo_crm
 
     crm_url = f"sqlite:///{folder / 'crm.db'}"
     if not (folder / "crm.db").exists():

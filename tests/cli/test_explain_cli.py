@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sync.democrm.generate import create_demo_crm
+from sync.demo.crm.generate import create_demo_crm
 from sync.errors import EXIT_CONFIG, EXIT_OK
-from sync.jobs import pull_audience, push_audience
+from sync.runner import pull_audience, push_audience
 from tests.cli.run import crm_sync, project_copy
 from tests.push.conftest import sandbox  # noqa: F401  (a running Mailchimp sandbox)
 from tests.push.world import World, eligible, make_settings

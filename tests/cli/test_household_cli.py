@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import create_engine, func, insert, select
 
-from sync.democrm.schema import crm_tables
+from sync.demo.crm.schema import crm_tables
 from sync.sandbox.mailchimp import MailchimpSandbox
 from sync.sandbox.spotler import SpotlerSandbox
 from sync.state.store import open_state

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import make_url
 
-from sync.democrm.generate import create_demo_crm
+from sync.demo.crm.generate import create_demo_crm
 from sync.errors import EXIT_CONFIG, EXIT_OK, EXIT_RECORDS_REJECTED
 from sync.sandbox.mailchimp import MailchimpSandbox
 from tests.cli.run import crm_sync, project_copy
@@ -57,7 +57,7 @@ def test_verbose_json_push_writes_json_lines_and_no_secret(setup):
     assert "Audience newsletter: pushed" in result.out
     records = json_records(result.err)
     loggers = {record["logger"] for record in records}
-    assert {"alembic.runtime.migration", "urllib3.connectionpool", "sync.jobs"} <= loggers
+    assert {"alembic.runtime.migration", "urllib3.connectionpool", "sync.runner"} <= loggers
     assert any(record["level"] == "DEBUG" for record in records)
     assert_no_secret(result.out + result.err, sandbox.api_key, password)
 

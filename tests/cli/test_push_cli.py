@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sync.democrm.generate import create_demo_crm
+from sync.demo.crm.generate import create_demo_crm
 from sync.errors import EXIT_CONFIG, EXIT_OK, EXIT_RECORDS_REJECTED
 from sync.sandbox.mailchimp import MailchimpSandbox
 from tests.cli.run import crm_sync, project_copy

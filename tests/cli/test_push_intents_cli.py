@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import create_engine, update
 
-from sync.democrm.generate import create_demo_crm
-from sync.democrm.schema import crm_tables
+from sync.demo.crm.generate import create_demo_crm
+from sync.demo.crm.schema import crm_tables
 from sync.errors import EXIT_OK, EXIT_RECORDS_REJECTED
 from sync.sandbox.mailchimp import MailchimpSandbox
 from sync.sandbox.spotler import SpotlerSandbox

@@ -27,7 +27,7 @@ def _status(project, env) -> dict:
 def _crm_rows(env) -> list[dict]:
     from sqlalchemy import create_engine, select
 
-    from sync.democrm.schema import crm_tables
+    from sync.demo.crm.schema import crm_tables
     engine = create_engine(env["CRM_SYNC_CRM__URL"])
     with engine.connect() as connection:
         rows = [dict(row._mapping) for row in connection.execute(select(crm_tables().contacts))]

@@ -9,9 +9,9 @@ from alembic import command
 from sqlalchemy import create_engine, insert, select, update
 
 from sync.addresses import normalise_email
-from sync.connectors.crm_sql import open_crm
-from sync.democrm.generate import create_demo_crm
-from sync.democrm.schema import crm_tables
+from sync.connectors.sql.crm import open_crm
+from sync.demo.crm.generate import create_demo_crm
+from sync.demo.crm.schema import crm_tables
 from sync.state.engine import make_engine
 from sync.state.members import MemberOutcome
 from sync.state.migrate import alembic_config
@@ -81,7 +81,7 @@ def test_a_described_key_column_gives_the_same_answers_through_its_index(databas
     go through it, agree with the streamed ones, and a stale key never names a wrong contact."""
     from sqlalchemy import Index, MetaData, Table, text
 
-    from sync.connectors.crm_schema import EMBEDDED_SCHEMA
+    from sync.connectors.sql.schema import EMBEDDED_SCHEMA
 
     create_demo_crm(database_url, contacts=40, seed=3)
     _spell(database_url)

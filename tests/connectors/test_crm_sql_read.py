@@ -9,16 +9,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from sync.connectors.crm_sql import open_crm
-from sync.connectors.crm_sql_read import (
+from sync.connectors.sql.crm import open_crm
+from sync.connectors.sql.read import (
     parse_choices,
     to_bool,
     to_date,
     to_datetime,
     to_number,
 )
-from sync.democrm.generate import create_demo_crm
-from sync.democrm.schema import DEMO_CUSTOM_FIELDS, crm_tables
+from sync.demo.crm.generate import create_demo_crm
+from sync.demo.crm.schema import DEMO_CUSTOM_FIELDS, crm_tables
 from sync.errors import ConfigError
 from sync.records import CrmFieldType
 
@@ -181,9 +181,9 @@ def test_values_are_converted_the_way_crms_store_them():
 def test_shared_emails_are_found_case_and_space_insensitively(database_url):
     from sqlalchemy import create_engine, update
 
-    from sync.connectors.crm_sql import open_crm
-    from sync.democrm.generate import create_demo_crm
-    from sync.democrm.schema import crm_tables
+    from sync.connectors.sql.crm import open_crm
+    from sync.demo.crm.generate import create_demo_crm
+    from sync.demo.crm.schema import crm_tables
 
     create_demo_crm(database_url, contacts=300, seed=5)
     with open_crm(database_url) as crm:

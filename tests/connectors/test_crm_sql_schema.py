@@ -7,9 +7,9 @@ import os
 import pytest
 from sqlalchemy import make_url
 
-from sync.connectors.crm_schema import EMBEDDED_SCHEMA, load_schema_description
-from sync.connectors.crm_sql import open_crm
-from sync.democrm.generate import create_demo_crm
+from sync.connectors.sql.crm import open_crm
+from sync.connectors.sql.schema import EMBEDDED_SCHEMA, load_schema_description
+from sync.demo.crm.generate import create_demo_crm
 from sync.errors import ConfigError, ConnectionFailed, ProblemsFound
 from tests.databases import SERVER_ENV
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import create_engine, select
 
-from sync.connectors.crm_sql import open_crm
-from sync.democrm.generate import create_demo_crm
-from sync.democrm.schema import crm_tables
+from sync.connectors.sql.crm import open_crm
+from sync.demo.crm.generate import create_demo_crm
+from sync.demo.crm.schema import crm_tables
 from sync.errors import RecordError
 from sync.records import ActivityRecord, ContactFlags
 

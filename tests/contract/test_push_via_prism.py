@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sync.democrm.generate import create_demo_crm
-from sync.jobs import plan_audience, pull_audience, push_audience
+from sync.demo.crm.generate import create_demo_crm
+from sync.runner import plan_audience, pull_audience, push_audience
 from sync.sandbox.mailchimp import MailchimpSandbox
 from tests.contract.prism import prism_proxy
 from tests.push.world import World, eligible, make_settings

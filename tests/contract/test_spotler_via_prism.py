@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sync.democrm.generate import create_demo_crm
-from sync.jobs import pull_audience, push_audience
+from sync.demo.crm.generate import create_demo_crm
+from sync.runner import pull_audience, push_audience
 from sync.sandbox.spotler import SpotlerSandbox
 from tests.contract.prism import SHARED, prism_proxy
 from tests.providers import DEMO_SPOTLER_PROPERTIES

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sync.mapping.fields import ProviderField, plan_merge_fields, follow_formats
+from sync.connectors.mailchimp.fields import (
+    ProviderField,
+    follow_formats,
+    plan_merge_fields,
+)
 from sync.mapping.load import load_mapping
 from tests.mapping.demo import DEMO_CRM_FIELDS
 

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sync.addresses import normalise_email
-from sync.audience_plan import AudienceJob, records_reason, stream_plans
-from sync.plan import LEAVES, WRITES, Action, is_active
+from sync.push.rules import LEAVES, WRITES, Action, is_active
+from sync.push.stream import AudienceJob, records_reason, stream_plans
 from tests.core.test_plan_rules import AUDIENCE, MAPPING, contact, state
 
 ADDRESS = "anna@ziggo.test"

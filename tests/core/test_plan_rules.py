@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sync.households import choose_member
 from sync.mapping.model import AudienceMapping
 from sync.mapping.payload import payload_hash
-from sync.plan import Action, plan_member
+from sync.push.households import choose_member
+from sync.push.rules import Action, plan_member
 from sync.records import Consent, CrmContact
 from sync.settings import AudienceSettings
 from sync.state.members import MemberStateRow

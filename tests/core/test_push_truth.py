@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sync.connectors.provider import MemberResult
-from sync.plan import REOPTIN_ASKED
-from sync.push_intents import lookup_refs, provider_truth
+from sync.push.intents import lookup_refs, provider_truth
+from sync.push.rules import REOPTIN_ASKED
 from sync.state.intents import IntentRow
 from sync.state.members import MemberStateRow
 

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import create_engine, select
 
-from sync.democrm.factory import DemoFactory
-from sync.democrm.generate import DemoSummary, create_demo_crm
-from sync.democrm.schema import DEMO_CUSTOM_FIELDS, crm_tables
+from sync.demo.crm.factory import DemoFactory
+from sync.demo.crm.generate import DemoSummary, create_demo_crm
+from sync.demo.crm.schema import DEMO_CUSTOM_FIELDS, crm_tables
 from sync.errors import ConfigError
 
 RESERVED_ENDINGS = (".test", "@example.com", "@example.org", "@example.net")

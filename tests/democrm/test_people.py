@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from sync.democrm.factory import fill_template
-from sync.democrm.people import LOCALES, ascii_slug, female_form
+from sync.demo.crm.factory import fill_template
+from sync.demo.crm.people import LOCALES, ascii_slug, female_form
 
 
 @pytest.mark.parametrize(("name", "slug"), [

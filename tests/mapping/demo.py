@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sync.records import Consent, CrmContact, CrmField, CrmFieldType
@@ -60,5 +60,5 @@ def demo_contact(contact_id: str = "C-1", **changes: object) -> CrmContact:
         email="jan@example.nl",
         fields={**DEMO_VALUES, **changes},
         consent=Consent(email_opt_in=True),
-        modified_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+        modified_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
     )

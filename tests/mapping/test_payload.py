@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -82,7 +82,7 @@ def test_same_contact_gives_the_same_payload_and_hash(newsletter):
         email="jan@example.nl",
         fields=dict(reversed(list(contact.fields.items()))),
         consent=Consent(email_opt_in=None, email_opt_out=True),
-        modified_at=datetime(2030, 1, 1, tzinfo=timezone.utc),
+        modified_at=datetime(2030, 1, 1, tzinfo=UTC),
     )
     first, again, other_order = (build_payload(c, newsletter).values for c in (contact, contact, reordered))
     assert first == again == other_order

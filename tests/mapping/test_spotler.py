@@ -6,9 +6,13 @@ from datetime import date
 
 import pytest
 
+from sync.connectors.spotler.mapping import (
+    SpotlerAccount,
+    build_properties,
+    plan_properties,
+)
 from sync.mapping.load import load_mapping
 from sync.mapping.model import AudienceMapping
-from sync.mapping.spotler import SpotlerAccount, build_properties, plan_properties
 from tests.mapping.demo import SHIPPED_MAPPING, demo_contact
 
 TYPES = {"email": "email", "permissions": "set", "firstName": "string", "lastName": "string",

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, delete, select, update
 
-from sync.democrm.schema import DEMO_CUSTOM_FIELDS, crm_tables
+from sync.demo.crm.schema import DEMO_CUSTOM_FIELDS, crm_tables
 
 ORGANISATIONS = (1, 2)
 

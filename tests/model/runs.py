@@ -1,7 +1,7 @@
 """Pushes and pulls for the model test, in-process, plain or crashed at a random point or hit by faults.
 
 A crash is an exception raised at a named point of the run and never caught by crm-sync, as a kill would
-leave it: the pull's ``checkpoint`` points (sync/pull.py); for the push, its ``checkpoint`` points when
+leave it: the pull's ``checkpoint`` points (sync/pull/importer.py); for the push, its ``checkpoint`` points when
 ``push_audience`` takes one (intent recorded, batch answered, outcome recorded), else the moment a
 confirmed batch's outcomes are about to be recorded (the provider applied it; crm-sync has not written it
 down). Faults are the sandbox's own: 429/5xx/dropped connections, a few (retried away) or a flood (the run
@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sync.connectors.crm_sql import SqlCrm
-from sync.jobs import pull_audience, push_audience
-from sync.push import SafetyStop
+from sync.connectors.sql.crm import SqlCrm
+from sync.push.executor import SafetyStop
+from sync.runner import pull_audience, push_audience
 from sync.settings import Settings
 from tests.model.clock import MAILCHIMP_LAG
 from tests.model.provider import ProviderSide
@@ -124,7 +124,7 @@ def pull(settings: Settings, provider: ProviderSide, injection: Injection,
     return Outcome(True)
 
 
-class _between_passes:  # noqa: N801
+class _between_passes:
     """Call ``act`` when the push starts its second read of the CRM: its writing pass (a CRM user at work while
     the push runs). A push that reads the CRM once never calls it."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from sync.jobs import pull_audience
+from sync.runner import pull_audience
 from sync.settings import Settings, StateSettings
 from tests.pull.history import flags, history
 

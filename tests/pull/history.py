@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import create_engine, select
 
-from sync.democrm.schema import crm_tables
+from sync.demo.crm.schema import crm_tables
 
 
 def history(crm_url: str) -> list[tuple]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sync.jobs import pull_audience, push_audience
+from sync.runner import pull_audience, push_audience
 from sync.sandbox.engagement import EngagementPlan, engage
 from tests.pull.history import flags, history
 from tests.push.world import eligible

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sync.jobs import pull_audience
+from sync.runner import pull_audience
 from tests.pull.test_pull_basics import engaged_world
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync.democrm.generate import create_demo_crm
-from sync.jobs import pull_audience, push_audience
+from sync.demo.crm.generate import create_demo_crm
+from sync.runner import pull_audience, push_audience
 from sync.sandbox.mailchimp import MailchimpSandbox
 from tests.pull.crash import POINTS, crashed_then_resumed_equals_clean
 from tests.pull.history import flags, history

@@ -4,10 +4,15 @@ import os
 
 import pytest
 
-from sync.democrm.generate import create_demo_crm
+from sync.demo.crm.generate import create_demo_crm
 from sync.sandbox.mailchimp import MailchimpSandbox
 from sync.sandbox.spotler import SpotlerSandbox
-from tests.providers import DEMO_SPOTLER_PROPERTIES, PROVIDERS, MailchimpView, SpotlerView
+from tests.providers import (
+    DEMO_SPOTLER_PROPERTIES,
+    PROVIDERS,
+    MailchimpView,
+    SpotlerView,
+)
 from tests.push.world import World, make_settings
 
 

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, delete, insert, select, update
 
-from sync.democrm.generate import create_demo_crm
-from sync.democrm.schema import crm_tables
-from sync.jobs import push_audience
+from sync.demo.crm.generate import create_demo_crm
+from sync.demo.crm.schema import crm_tables
+from sync.runner import push_audience
 from sync.sandbox.mailchimp import MailchimpSandbox
 from sync.settings import Settings
 from tests.databases import BACKENDS, fresh_database

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from sync.connectors.provider import MemberRef
-from sync.jobs import prepared, push_audience
+from sync.runner import prepared, push_audience
 from tests.push.world import eligible
 
 

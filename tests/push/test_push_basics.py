@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sync.jobs import plan_audience, push_audience
+from sync.runner import plan_audience, push_audience
 from tests.push.world import eligible
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from sync.addresses import normalise_email
 from sync.errors import ConfigError
-from sync.jobs import push_audience
-from sync.push import SafetyStop
+from sync.push.executor import SafetyStop
+from sync.runner import push_audience
 from tests.push.world import eligible
 
 

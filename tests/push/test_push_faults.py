@@ -6,7 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 from sync.errors import ConfigError, TransientError
-from sync.jobs import push_audience
+from sync.runner import push_audience
 
 
 def quick_retries(world, **mailchimp):

@@ -11,10 +11,10 @@ import pytest
 import requests
 from sqlalchemy import create_engine, update
 
-from sync.connectors.mailchimp import subscriber_hash
-from sync.democrm.schema import crm_tables
-from sync.jobs import push_audience
-from sync.push import UNCONFIRMED, PushIncomplete, SafetyStop
+from sync.connectors.mailchimp.audience import subscriber_hash
+from sync.demo.crm.schema import crm_tables
+from sync.push.executor import UNCONFIRMED, PushIncomplete, SafetyStop
+from sync.runner import push_audience
 from sync.sandbox.mailchimp import MailchimpSandbox
 from sync.state.store import open_state
 from tests.push.world import eligible

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sync.jobs import push_audience
+from sync.runner import push_audience
 from tests.push.world import eligible
 
 

@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from sync.errors import ConfigError, TransientError
-from sync.jobs import pull_audience, push_audience
+from sync.runner import pull_audience, push_audience
 from tests.push.world import eligible
 
 

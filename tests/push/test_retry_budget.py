@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from sync.errors import EXIT_UNREACHABLE, TransientError
-from sync.jobs import push_audience
-from sync.push import PushIncomplete
+from sync.push.executor import PushIncomplete
+from sync.runner import push_audience
 
 
 def test_a_retry_after_beyond_the_budget_gives_up_at_once_and_says_why(spotler_world, caplog):

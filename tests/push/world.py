@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select, update
 
-from sync.democrm.schema import crm_tables
+from sync.demo.crm.schema import crm_tables
 from sync.sandbox.mailchimp import MailchimpSandbox
 from sync.sandbox.spotler import SpotlerSandbox
 from sync.settings import AudienceSettings, Settings

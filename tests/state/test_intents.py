@@ -9,7 +9,12 @@ from sqlalchemy import inspect
 from sync.state.engine import make_engine
 from sync.state.intents import IntentRow
 from sync.state.members import MemberOutcome
-from sync.state.migrate import alembic_config, current_revision, head_revision, upgrade_schema
+from sync.state.migrate import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade_schema,
+)
 from sync.state.store import StateStore
 
 CHANGE = IntentRow("7", "change_email", "new@example.test", "old@example.test", None, "hash-7")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 

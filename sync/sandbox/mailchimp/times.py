@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def utc_now() -> datetime:
     """The current time in UTC, truncated to whole seconds like Mailchimp's timestamps."""
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def to_iso(moment: datetime) -> str:
     """Render ``moment`` as ``2026-11-22T21:10:50+00:00`` (naive datetimes are taken as UTC)."""
-    if moment.tzinfo is timezone.utc and not moment.microsecond:
+    if moment.tzinfo is UTC and not moment.microsecond:
         return moment.isoformat()  # the stored form: the fast path for rendering many members
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 def parse_iso(text: str) -> datetime | None:
@@ -27,8 +27,8 @@ def parse_iso(text: str) -> datetime | None:
     except (ValueError, AttributeError):
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).replace(microsecond=0)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 def coerce_time(value: datetime | str | None) -> datetime:
@@ -41,5 +41,5 @@ def coerce_time(value: datetime | str | None) -> datetime:
             raise ValueError(f"not an ISO 8601 timestamp: {value!r}")
         return parsed
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).replace(microsecond=0)
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0)

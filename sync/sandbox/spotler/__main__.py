@@ -13,7 +13,7 @@ import json
 import signal
 import threading
 
-from sync.demo_providers import DEMO_SPOTLER_PROPERTIES
+from sync.demo.providers import DEMO_SPOTLER_PROPERTIES
 from sync.sandbox.engagement import serve_commands
 from sync.sandbox.spotler import SpotlerSandbox
 from sync.sandbox.views import SpotlerView

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sync.sandbox.spotler.state import Contact, Interaction, Mailing, SpotlerState, new_encrypted_id
+from sync.sandbox.spotler.state import (
+    Contact,
+    Interaction,
+    Mailing,
+    SpotlerState,
+    new_encrypted_id,
+)
 from sync.sandbox.spotler.views import archive_link
 
 SOFT_BOUNCES_TO_STOP = 4

@@ -21,7 +21,14 @@ from typing import Any
 from sync.sandbox.mailchimp.routing import Router
 from sync.sandbox.mailchimp.server import Traffic
 from sync.sandbox.serving import ServedSandbox
-from sync.sandbox.spotler import contacts, control, engagement, feeds, interactions, mailings
+from sync.sandbox.spotler import (
+    contacts,
+    control,
+    engagement,
+    feeds,
+    interactions,
+    mailings,
+)
 from sync.sandbox.spotler.auth import OAuthVerifier
 from sync.sandbox.spotler.catalogue import DEFAULT_PERMISSION_BITS, Catalogue
 from sync.sandbox.spotler.faults import Faults

@@ -21,7 +21,12 @@ from sync.sandbox.mailchimp.routing import Router
 from sync.sandbox.mailchimp.server import Traffic
 from sync.sandbox.serving import TrackedHandler
 from sync.sandbox.spotler.auth import OAuthVerifier
-from sync.sandbox.spotler.errors import SpotlerError, error_type_for, not_authorized, resource_not_found
+from sync.sandbox.spotler.errors import (
+    SpotlerError,
+    error_type_for,
+    not_authorized,
+    resource_not_found,
+)
 from sync.sandbox.spotler.faults import Fault, Faults
 from sync.sandbox.spotler.request import ApiRequest
 from sync.sandbox.spotler.state import SpotlerState

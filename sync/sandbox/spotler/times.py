@@ -7,7 +7,7 @@ offset, control-method arguments) is read as Europe/Amsterdam local time, as the
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -60,4 +60,4 @@ class Clock:
         self._behind = timedelta(seconds=seconds)
 
     def now(self) -> datetime:
-        return self._fixed or truncate(datetime.now(timezone.utc) - self._behind)
+        return self._fixed or truncate(datetime.now(UTC) - self._behind)

@@ -45,7 +45,7 @@ ADDRESS_REASONS = ("compliance_state", "forgotten_email", "invalid_address")
 
 
 def _address_key(email: str) -> str:
-    """sync/plan.py ``rejection_key`` for an address refusal, as it was at this revision."""
+    """sync/push/rules.py ``rejection_key`` for an address refusal, as it was at this revision."""
     canonical = json.dumps({"email": email}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

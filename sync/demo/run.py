@@ -1,0 +1,83 @@
+"""`crm-sync demo run`: push the demo CRM into a local provider sandbox twice, send campaigns there, pull the
+engagement back, and show one contact's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sync.connectors.sql.crm import open_crm
+from sync.demo.crm.generate import create_demo_crm
+from sync.demo.providers import demo_provider
+from sync.progress import Tracker
+from sync.pull.importer import PullReport
+from sync.push.executor import PushReport
+from sync.runner import pull_audience, push_audience
+from sync.sandbox.views import MailchimpView, SpotlerView
+from sync.settings import CrmSettings, Settings, StateSettings
+
+DEMO_AUDIENCE = "newsletter"
+
+
+@dataclass
+class DemoRun:
+    """The two pushes and the pull of a demo run, and what a CRM user now sees on one contact."""
+
+    provider: str
+    first: PushReport
+    second: PushReport
+    members: int
+    sample: list[tuple[str, dict]]
+    base_url: str
+    pulled: PullReport
+    contact: str
+    history: list[tuple[str, str, str, datetime]]
+
+
+def run_demo(settings: Settings, contacts: int, seed: int, folder: Path,
+             on_progress: Tracker | None = None, provider: str = "mailchimp") -> DemoRun:
+    """In ``folder``: a fresh demo CRM and state store, pushed twice into a new sandbox of ``provider`` (the
+    second push writes nothing); then two campaigns with some engagement there, pulled back into the CRM.
+
+    The demo never touches the configured CRM or state store: it has its own files, made anew each time.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    crm_path, state_path = folder / "demo-crm.db", folder / "demo-state.db"
+    crm_path.unlink(missing_ok=True)
+    state_path.unlink(missing_ok=True)
+    crm_url = f"sqlite:///{crm_path}"
+    create_demo_crm(crm_url, contacts=contacts, seed=seed)
+    local = settings.model_copy(update={"crm": CrmSettings(url=crm_url),
+                                        "state": StateSettings(url=f"sqlite:///{state_path}")})
+    with demo_provider(provider, local, DEMO_AUDIENCE) as sandbox:
+        first = push_audience(sandbox.settings, DEMO_AUDIENCE, on_progress=on_progress)
+        second = push_audience(sandbox.settings, DEMO_AUDIENCE)
+        members = sorted(sandbox.view.members().items())
+        star = _engage(sandbox.view, [email for email, member in members if member["status"] == "subscribed"])
+        pulled = pull_audience(sandbox.settings, DEMO_AUDIENCE)
+    with open_crm(crm_url) as crm:
+        contact_id = crm.contacts_by_email([star])[star.lower()][0]
+        history = crm.history_of(contact_id)
+    return DemoRun(provider, first, second, len(members), members[:3], sandbox.base_url, pulled,
+                   f"{contact_id} <{star}>", history)
+
+
+def _engage(view: MailchimpView | SpotlerView, emails: list[str]) -> str:
+    """Send two campaigns and have some members open, click, bounce and unsubscribe; returns a busy reader."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    may_sent, june_sent = now - timedelta(days=20), now - timedelta(days=3)
+    may = view.send_campaign("Newsletter May", may_sent)
+    june = view.send_campaign("Newsletter June", june_sent)
+    for index, email in enumerate(emails):
+        for campaign, sent in ((may, may_sent), (june, june_sent)):
+            if index % 3 == 0:
+                view.record_open(campaign, email, sent + timedelta(hours=1, minutes=index % 50))
+            if index % 7 == 0:
+                view.record_click(campaign, email, "https://shop.test/summer-sale", sent + timedelta(hours=2))
+    star = emails[0]
+    view.record_open(may, star, now - timedelta(days=19))
+    view.record_click(may, star, "https://shop.test/new-arrivals", now - timedelta(days=19))
+    view.record_bounce(june, emails[1], "hard", june_sent + timedelta(minutes=1))
+    view.record_unsubscribe(june, emails[2], now - timedelta(days=2))
+    return star
