@@ -80,6 +80,10 @@ class TransientError(CrmSyncError):
 
     exit_code = EXIT_UNREACHABLE
 
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds the server asked to wait (Retry-After), if it said
+
 
 class ProviderRejected(CrmSyncError):
     """The provider refused one request for a reason that belongs to the request (a 4xx). Within a batch it

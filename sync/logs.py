@@ -95,9 +95,9 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-7s %(short_name)s: %(message)s", datefmt="%H:%M:%S")
 
     def format(self, record: logging.LogRecord) -> str:
-        record.short_name = record.name.rsplit(".", 1)[-1]
+        setattr(record, "short_name", record.name.rsplit(".", 1)[-1])  # noqa: B010 (LogRecord declares no such field)
         line = super().format(record)
-        del record.short_name
+        delattr(record, "short_name")
         extras = " ".join(f"{key}={getattr(record, key)}" for key in _extra_keys(record))
         if not extras:
             return line

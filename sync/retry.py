@@ -1,14 +1,15 @@
 """The one place that decides what an HTTP failure means and how long to keep trying.
 
-| failure                                            | class           | what happens                          |
-|----------------------------------------------------|-----------------|---------------------------------------|
-| 401; 403 with a JSON body                          | ConfigError     | the run stops: fix the named setting  |
-| 408, 429, 5xx, body-less 403, timeout, dropped connection | TransientError | retried: jittered exponential backoff, at least ``Retry-After``, bounded in total time |
+| failure                                       | class            | what happens                              |
+|-----------------------------------------------|------------------|-------------------------------------------|
+| 401; 403 with a JSON body                     | ConfigError      | the run stops: fix the named setting      |
+| 408, 429, 5xx, body-less 403, timeout, drop   | TransientError   | retried: jittered exponential backoff, at |
+|                                               |                  | least ``Retry-After``, bounded in time    |
+| any other 4xx                                 | ProviderRejected | recorded on the record it belongs to      |
 
 A wait that would end past ``retry_seconds`` is not made: the error is raised at once (a ``Retry-After:
 3600`` under a 600 s budget gives up and says so, instead of sleeping an hour). Every retry is logged with
 its attempt, its wait and the time it gives up.
-| any other 4xx                                      | ProviderRejected| recorded on the record it belongs to  |
 """
 
 from __future__ import annotations
@@ -38,9 +39,7 @@ def classify(status: int, problem: dict[str, Any] | None, provider: str, key_set
     if status == 401 or (status == 403 and problem is not None):
         return ConfigError(f"{provider} refused the credentials ({status} {title}: {detail}). Check {key_setting}.")
     if status in (403, 408, 429) or status >= 500:
-        error = TransientError(f"{provider} answered {status} {title or '(no body)'}".strip())
-        error.retry_after = retry_after
-        return error
+        return TransientError(f"{provider} answered {status} {title or '(no body)'}".strip(), retry_after)
     return ProviderRejected(status, title or "Error", detail, (problem or {}).get("errors"), provider)
 
 
@@ -81,7 +80,7 @@ class _StopBeforeTheBudgetEnds:
         self.total_seconds = total_seconds
 
     def __call__(self, state: RetryCallState) -> bool:
-        left = self.total_seconds - state.seconds_since_start
+        left = self.total_seconds - (state.seconds_since_start or 0.0)
         if state.upcoming_sleep < left:
             return False
         error = state.outcome.exception() if state.outcome else None
@@ -94,9 +93,10 @@ class _StopBeforeTheBudgetEnds:
 
 def _log_retry(total_seconds: float):
     def before_sleep(state: RetryCallState) -> None:
-        gives_up = datetime.now(UTC) + timedelta(seconds=total_seconds - state.seconds_since_start)
+        gives_up = datetime.now(UTC) + timedelta(seconds=total_seconds - (state.seconds_since_start or 0.0))
+        error = state.outcome.exception() if state.outcome else None
         log.warning("attempt %d failed: %s; retrying in %.1f s (gives up at %s UTC, retry_seconds=%g)",
-                    state.attempt_number, state.outcome.exception(), state.upcoming_sleep,
+                    state.attempt_number, error, state.upcoming_sleep,
                     gives_up.strftime("%H:%M:%S"), total_seconds)
     return before_sleep
 

@@ -8,6 +8,8 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from sync.connectors.crm import CrmPort
+from sync.connectors.crms import open_crm
 from sync.connectors.mailchimp.audience import MailchimpAudience
 from sync.connectors.mailchimp.fields import (
     FieldPlan,
@@ -21,7 +23,6 @@ from sync.connectors.spotler.audience import SpotlerAudience
 from sync.connectors.spotler.feeds import SpotlerFeeds
 from sync.connectors.spotler.mapping import build_properties, plan_properties
 from sync.connectors.spotler.streams import SpotlerPuller
-from sync.connectors.sql.crm import SqlCrm, open_crm
 from sync.errors import ConfigError
 from sync.mapping.load import load_mapping
 from sync.progress import Tracker
@@ -62,7 +63,7 @@ class Prepared:
     """One audience ready to plan or push."""
 
     job: AudienceJob
-    crm: SqlCrm
+    crm: CrmPort
     store: StateStore
     provider: ProviderAudience
     field_plan: FieldPlan
@@ -100,7 +101,7 @@ def prepared(settings: Settings, name: str, store: StateStore | None = None) -> 
     if mapping_name not in mapping_file.audiences:
         raise ConfigError(f"{settings.mapping_file}: no audience section {mapping_name!r} for audience {name} "
                           f"(sections: {', '.join(mapping_file.audiences)})")
-    with open_crm(settings.crm.url.get_secret_value(), settings.crm.schema_file) as crm, \
+    with open_crm(settings.crm) as crm, \
             (nullcontext(store) if store else open_state(settings.state.url.get_secret_value())) as state:
         job = AudienceJob(name, audience, mapping_file.audiences[mapping_name],
                           _target_list_id(crm, audience.target_list), settings.crm.chunk_size)
@@ -206,7 +207,7 @@ def pull_audience(settings: Settings, name: str, since: datetime | None = None,
             recorded_run(settings, store, "pull", name) as run:
         run.counts = report.counts
         run_start = datetime.now(UTC).replace(microsecond=0)
-        with open_crm(settings.crm.url.get_secret_value(), settings.crm.schema_file) as crm:
+        with open_crm(settings.crm) as crm:
             provider = _pull_provider(settings, audience)
             importer = EventImporter(name, crm, store, report, audience.history == "event", run.id,
                                      checkpoint or (lambda point: None), _pull_progress(on_progress))
@@ -252,7 +253,7 @@ def _pull_provider(settings: Settings, audience: AudienceSettings) -> MailchimpA
     return provider
 
 
-def _target_list_id(crm: SqlCrm, wanted: str | None) -> str | None:
+def _target_list_id(crm: CrmPort, wanted: str | None) -> str | None:
     if wanted is None:
         return None
     for list_id, list_name in crm.target_lists():

@@ -53,6 +53,8 @@ class _Section(BaseModel):
 class CrmSettings(_Section):
     """Where the CRM is and how to read it."""
 
+    kind: str = Field("sql", description="Which kind of CRM (sync/connectors/crms.py): sql = a SQL database "
+                                         "described by schema_file (the embedded CRM by default).")
     url: SecretStr = Field(
         SecretStr("sqlite:///data/crm.db"),
         description="SQLAlchemy URL of the CRM database (a secret: it may hold a password).",

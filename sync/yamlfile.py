@@ -113,7 +113,8 @@ def check_safe_yaml(text: str, file: str) -> None:
     for event in YAML(typ="rt").parse(text):
         line = event.start_mark.line + 1
         if isinstance(event, NodeEvent) and not isinstance(event, AliasEvent) and _explicit_tag(event):
-            _refuse(file, line, f"the tag {event.tag} is not allowed: crm-sync files hold plain values only")
+            tag = getattr(event, "tag", "")
+            _refuse(file, line, f"the tag {tag} is not allowed: crm-sync files hold plain values only")
         if isinstance(event, AliasEvent):
             size = anchored.get(event.anchor, 1)
         elif isinstance(event, CollectionStartEvent):

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from sync.cli.context import App, pass_app
-from sync.cli.report import print_pull, print_push
+from sync.cli.summaries import print_pull, print_push
 from sync.dburl import display_url
 from sync.demo.crm.generate import create_demo_crm
 from sync.demo.providers import DEMO_PROVIDERS

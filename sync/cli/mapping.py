@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from sync.cli.context import App, pass_app
+from sync.connectors.crms import open_crm
 from sync.connectors.mailchimp.fields import MAX_MERGE_FIELDS
-from sync.connectors.sql.crm import open_crm
 from sync.errors import ConfigError, ProblemsFound
 from sync.mapping.check import ConfiguredAudience, check_audiences, check_mapping
 from sync.mapping.load import load_mapping
@@ -33,8 +33,7 @@ def check(app: App, mapping_path: str | None, online: bool) -> None:
 
     path = Path(mapping_path) if mapping_path else app.settings.mapping_file
     loaded = load_mapping(path)
-    crm_settings = app.settings.crm
-    with open_crm(crm_settings.url.get_secret_value(), crm_settings.schema_file) as crm:
+    with open_crm(app.settings.crm) as crm:
         crm_fields = crm.describe_fields()
     configured = {name: ConfiguredAudience(audience.mapping or name, audience.provider, audience.consent_field)
                   for name, audience in app.settings.audiences.items()}

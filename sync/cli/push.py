@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import click
 
 from sync.cli.context import App, pass_app
-from sync.cli.report import print_plan, print_pull, print_push
+from sync.cli.summaries import print_plan, print_pull, print_push
 from sync.errors import (
     EXIT_OK,
     EXIT_RECORDS_REJECTED,

@@ -37,7 +37,8 @@ def schedule(app: App, run_now: bool) -> None:
 def scheduled_run(config_path: str | None, secrets_file: str | None) -> None:
     """The scheduled job: load the settings afresh (files may have changed) and run every audience."""
     try:
-        settings = load_settings(_path(config_path), _path(secrets_file))
+        settings = load_settings(Path(config_path) if config_path else None,
+                                 Path(secrets_file) if secrets_file else None)
         code = run_all(settings, None)
         log.info("scheduled run finished with exit code %d", code)
     except CrmSyncError as error:  # one failed night must not stop the scheduler
@@ -45,4 +46,5 @@ def scheduled_run(config_path: str | None, secrets_file: str | None) -> None:
 
 
 def _path(value: object) -> str | None:
-    return str(Path(value)) if value else None
+    """A path as the scheduler's job store keeps it (text)."""
+    return str(Path(str(value))) if value else None

@@ -11,14 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from sync.cli.context import App, pass_app
-from sync.cli.report import ACTION_ORDER, OUTCOMES, outcome_text
-from sync.push.rules import REJECTION_REASONS
+from sync.cli.summaries import ACTION_ORDER, OUTCOMES, outcome_text
+from sync.readmodels.status import read_status
 from sync.state.members import MemberStateRow
 from sync.state.runs import RunRow
-from sync.state.store import open_state
 
-# Reason codes of contacts that failed: the provider refused them, or their data cannot be sent. Consent
-# skips (no_consent, opted_out, ...) are decisions, not failures, and are left out.
 
 @click.command()
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1), help="How many runs to show.")
@@ -28,27 +25,13 @@ from sync.state.store import open_state
 @pass_app
 def status(app: App, limit: int, failure_limit: int, as_json: bool) -> None:
     """Show the recent runs and their outcome, then the contacts that failed and why."""
-    store = open_state(app.settings.state.url.get_secret_value())
-    try:
-        runs = store.recent_runs(limit)
-        failures = store.recent_failures(REJECTION_REASONS, failure_limit) if failure_limit else []
-        failures.sort(key=newest_first)
-        totals = store.failure_counts(REJECTION_REASONS)
-        warnings = store.warning_counts()
-    finally:
-        store.close()
+    view = read_status(app.settings, limit, failure_limit)
     if as_json:
-        click.echo(json.dumps({"runs": [run.as_dict() for run in runs],
-                               "failures": [_failure_dict(row) for row in failures],
-                               "failure_totals": totals,
-                               "field_warnings": {audience: [{"field": tag, "problem": problem, "contacts": n}
-                                                             for (tag, problem), n in sorted(counts.items())]
-                                                  for audience, counts in sorted(warnings.items())}},
-                              indent=2, default=str))
+        click.echo(json.dumps(view.as_dict(), indent=2, default=str))
         return
-    _print_runs(runs)
-    _print_failures(failures, totals)
-    _print_warnings(warnings)
+    _print_runs(view.runs)
+    _print_failures(view.failures, view.failure_totals)
+    _print_warnings(view.warnings)
 
 
 def _print_runs(runs: list[RunRow]) -> None:
@@ -114,15 +97,3 @@ def _print_warnings(warnings: dict[str, Counter]) -> None:
             click.echo(f"  {tag}: {problem}: {count}")
     if warnings:
         click.echo("\n`crm-sync why EMAIL` shows one contact's warnings and values.")
-
-
-def newest_first(row: MemberStateRow) -> tuple[float, int, str]:
-    """Failures by time, newest first; those recorded at the same moment (one batch) by contact id, as
-    numbers are ordered (9 before 10), as the state store's query orders them."""
-    return (-row.updated_at.timestamp(), len(row.contact_id), row.contact_id)
-
-
-def _failure_dict(row: MemberStateRow) -> dict[str, object]:
-    return {"audience": row.audience, "contact_id": row.contact_id, "email": row.email,
-            "reason_code": row.reason_code, "last_error": row.last_error,
-            "updated_at": row.updated_at.isoformat()}

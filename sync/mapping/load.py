@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -125,14 +126,14 @@ def problems_from(error: ValidationError, file: str, lines: dict[str, int]) -> I
         yield Problem(file, nearest_line(lines, key), key, message, suggestion)
 
 
-def _suggested_key(detail: dict[str, Any]) -> str | None:
+def _suggested_key(detail: ErrorDetails) -> str | None:
     if detail["type"] != "extra_forbidden":
         return None
     loc = [str(part) for part in detail["loc"]]
     return closest(loc[-1], _allowed_keys(loc[:-1]))
 
 
-def _describe(detail: dict[str, Any], loc: list[str]) -> tuple[str, str | None]:
+def _describe(detail: ErrorDetails, loc: list[str]) -> tuple[str, str | None]:
     kind, ctx, value = detail["type"], detail.get("ctx") or {}, detail.get("input")
     name = loc[-1] if loc else ""
     if kind == "extra_forbidden":

@@ -284,7 +284,7 @@ def _default_violations(field: FieldMapping) -> list[Violation]:
     if kind in CHOICE_TYPES and field.choices and default not in field.provider_choices():
         choices = list(field.provider_choices())
         message = f"default must be one of the provider choices: {', '.join(choices)}"
-        return [Violation("default", message, closest(default, choices))]
+        return [Violation("default", message, closest(str(default), choices))]
     return []
 
 

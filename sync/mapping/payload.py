@@ -18,6 +18,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from sync.mapping.model import (
     ADDRESS_PARTS,
@@ -108,7 +109,7 @@ def build_payload(contact: CrmContact, audience: AudienceMapping, max_text: int 
     warnings of the fields left out or cleaned."""
     builder = PayloadBuilder(max_text)
     for tag, field in audience.fields.items():
-        builder.add(tag, field, lambda field=field: field_value(field, contact.fields))
+        builder.add(tag, field, partial(field_value, field, contact.fields))
     return builder.payload()
 
 
@@ -162,7 +163,7 @@ def read_value(values: Mapping[str, FieldValue], name: str, trim: bool) -> Field
 
 
 def _address(source: Mapping[str, str], trim: bool, values: Mapping[str, FieldValue]) -> dict[str, str] | str:
-    parts = {part: "" for part in ADDRESS_PARTS}
+    parts = dict.fromkeys(ADDRESS_PARTS, "")
     for part, name in source.items():
         parts[part] = to_text(read_value(values, name, trim))
     # Without street, city and zip there is no address to send (a country alone is common in CRMs).

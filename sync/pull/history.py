@@ -46,7 +46,8 @@ class Event:
         campaign = "" if self.action in ("unsubscribe", "cleaned") else self.campaign_id
         when = self.occurred_at
         stamp = f"{when.year:04d}-{when.month:02d}-{when.day:02d}T{when.hour:02d}:{when.minute:02d}:{when.second:02d}Z"
-        identity = (self.provider, campaign, self.email_id, self.action, stamp, self.url) + ((self.ref,) if self.ref else ())
+        identity = (self.provider, campaign, self.email_id, self.action, stamp, self.url)
+        identity += (self.ref,) if self.ref else ()
         object.__setattr__(self, "key", hashlib.sha256("\x1f".join(identity).encode("utf-8")).hexdigest())
 
 
@@ -109,6 +110,8 @@ class CampaignEntry:
             body += "\nLinks: " + ", ".join(self.links)
         details = {"campaign_id": self.campaign_id, "title": self.title, "sent": self.sent, "opens": self.opens,
                    "clicks": self.clicks, "links": self.links, "bounces": self.bounces, "folded": self.folded}
+        if self.first_at is None or self.last_at is None:
+            raise ValueError(f"campaign entry {key} has no event yet")
         return ActivityRecord(key, "email_campaign", self.summary()[:200], body, self.first_at, self.last_at,
                               contact_id=contact_id, details=details)
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sync.connectors.sql.crm import SqlCrm
+from sync.connectors.crm import HistoryWrites
 from sync.paging import ListKeptMoving
 from sync.pull.history import (
     CampaignEntry,
@@ -76,7 +76,7 @@ class EventImporter:
     """Imports pages of events into the CRM and the ledger (steps 1 to 3 of the protocol)."""
 
     audience: str
-    crm: SqlCrm
+    crm: HistoryWrites
     store: StateStore
     report: PullReport
     per_event: bool = False

@@ -79,4 +79,4 @@ def with_addresses(events: list[Event], member_contacts: dict[str, str], states:
         return events
     emails = {provider_id: states[contact].email for provider_id, contact in member_contacts.items()
               if contact in states and states[contact].email}
-    return [event if event.email else replace(event, email=emails.get(event.email_id, "")) for event in events]
+    return [event if event.email else replace(event, email=emails.get(event.email_id) or "") for event in events]

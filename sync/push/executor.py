@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Protocol
 
 from sync.addresses import normalise_email
@@ -163,17 +164,21 @@ class PushExecutor:
             ready = [move for move in moves
                      if move[0].email not in vacated - {normalise_email(move[0].previous_email)}] or moves  # a swap
             for plan, state in ready:
-                self._submit([(plan, state)], lambda plan=plan: [
-                    self.provider.change_email(plan.previous_email, _write(plan))])
+                self._submit([(plan, state)], partial(self._change_email, plan))
             moves = [move for move in moves if all(move is not sent for sent in ready)]
             if moves:
                 self._drain(until=0)
+
+    def _change_email(self, plan: MemberPlan) -> list[MemberResult]:
+        if plan.previous_email is None:
+            raise ValueError(f"contact {plan.contact_id}: an address change without the previous address")
+        return [self.provider.change_email(plan.previous_email, _write(plan))]
 
     def _held_by_another(self, plan: MemberPlan) -> bool:
         """Whether another contact's member that still receives mail has ``plan.email`` (one left behind when
         that contact moved onto a shared address), so a move there would be refused as taken."""
         return any(row.audience == self.job.name and row.contact_id != plan.contact_id and is_active(row)
-                   for row in self.store.member_states_by_email(plan.email))
+                   for row in self.store.member_states_by_email(address_of(plan)))
 
     def _route(self, plan: MemberPlan, state: MemberStateRow | None) -> None:
         if plan.contact_id in self.held_back and plan.action not in (Action.SKIP, Action.MERGED, Action.UNCHANGED):
@@ -219,7 +224,7 @@ class PushExecutor:
             writes = [_write(plan) for plan, _ in batch]
             self._submit(batch, lambda: self.provider.upsert(writes))
         else:
-            members = [MemberRef(plan.contact_id, plan.email) for plan, _ in batch]
+            members = [MemberRef(plan.contact_id, address_of(plan)) for plan, _ in batch]
             self._submit(batch, lambda: self.provider.unsubscribe(members))
 
     def _submit(self, batch: list[tuple[MemberPlan, MemberStateRow | None]],
@@ -235,7 +240,7 @@ class PushExecutor:
 
     def _archive_if_receiving(self, plan: MemberPlan) -> MemberResult:
         """Archive a member only when its live status says it still receives mail; else what was found."""
-        member = MemberRef(plan.contact_id, plan.email)
+        member = MemberRef(plan.contact_id, address_of(plan))
         [live] = self.provider.lookup([member])
         if not live.ok or live.status in INACTIVE_STATUSES:
             return live
@@ -348,7 +353,7 @@ class PushExecutor:
             # Found no longer receiving mail: not archived, so the provider keeps showing it as it is.
             if result.status == "unsubscribed":
                 self.report.opt_outs_found += 1
-                self._found_unsubscribed.append((plan.contact_id, normalise_email(result.email) or plan.email))
+                self._found_unsubscribed.append((plan.contact_id, normalise_email(result.email) or address_of(plan)))
             else:
                 self.report.found_left += 1
             return MemberOutcome(plan.contact_id, provider_status=result.status, reason_code=reason,
@@ -392,5 +397,13 @@ class PushExecutor:
 
 def _write(plan: MemberPlan) -> MemberWrite:
     status = "pending" if plan.action is Action.REOPTIN else None
-    return MemberWrite(plan.email, dict(plan.merge_fields or {}), plan.status_if_new or "subscribed", status,
+    return MemberWrite(address_of(plan), dict(plan.merge_fields or {}), plan.status_if_new or "subscribed", status,
                        contact_id=plan.contact_id, new=plan.action is Action.CREATE)
+
+
+def address_of(plan: MemberPlan) -> str:
+    """The address a plan that writes goes to (a contact without a usable one is skipped, never written)."""
+    if plan.email is None:
+        raise ValueError(f"contact {plan.contact_id}: {plan.action.value} without an address")
+    return plan.email
+

@@ -57,7 +57,8 @@ def choose_member(
     def preference(contact: CrmContact) -> tuple:
         state = states.get(contact.id)
         already_pushed = state is not None and state.provider_id is not None
-        holds_address = already_pushed and address is not None and normalise_email(state.email) == address
+        holds_address = (state is not None and state.provider_id is not None and address is not None
+                         and normalise_email(state.email) == address)
         return (not holds_address, not already_pushed, -contact.modified_at.timestamp(), id_order(contact.id))
 
     winner = min(pool, key=preference)
@@ -79,7 +80,7 @@ def plan_household(contacts: Sequence[CrmContact], states: Mapping[str, MemberSt
         inactive = [state for _, state in at_address if (state.provider_status or "") in INACTIVE_STATUSES]
         if inactive:  # the address's member no longer receives mail: the winner inherits that
             planned_against = replace(inactive[0], contact_id=winner.id, owned=False)
-    elif reason is None and normalise_email(own.email) != address:
+    elif reason is None and own is not None and normalise_email(own.email) != address:
         active = [state for _, state in at_address if is_active(state)]
         if active:  # it moved to an address another contact's member has: it takes that member over (the
             planned_against = replace(active[0], contact_id=winner.id)  # provider refuses a taken address)

@@ -19,25 +19,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sync.addresses import normalise_email
+from sync.connectors.crm import ContactReads
 from sync.push.households import id_order, plan_household
 from sync.push.rules import MemberPlan
 from sync.push.stream import AudienceJob, MemberStates
 from sync.records import CrmContact
 from sync.state.members import MemberStateRow
 from sync.state.runs import PushMode, RunRow
-
-
-class ChangedContacts(Protocol):
-    """What an incremental push needs from a CRM connector."""
-
-    def changed_contact_ids(self, since: datetime, limit: int) -> list[str] | None: ...
-
-    def contacts_by_ids(self, contact_ids: Iterable[str], chunk_size: int = 1000) -> Iterator[CrmContact]: ...
-
-    def contacts_by_email(self, emails: Iterable[str], include_deleted: bool = False) -> dict[str, list[str]]: ...
 
 
 @dataclass(frozen=True)
@@ -77,15 +67,15 @@ def choose_mode(now: datetime, last_full: RunRow | None, last_completed: RunRow 
     return PushScope(PushMode.INCREMENTAL, f"contacts changed since {since:%Y-%m-%d %H:%M:%S} UTC", since)
 
 
-def stream_changed_plans(job: AudienceJob, crm: ChangedContacts, store: MemberStates, contact_ids: Iterable[str]
+def stream_changed_plans(job: AudienceJob, crm: ContactReads, store: MemberStates, contact_ids: Iterable[str]
                          ) -> Iterator[tuple[MemberPlan, MemberStateRow | None]]:
     """The plans of ``contact_ids`` and of every contact sharing a current or previous address with one of
     them, each with its stored state; the same plans a full push makes for them."""
     contacts = {contact.id: contact for contact in crm.contacts_by_ids(contact_ids, job.chunk_size)}
     states = store.member_states(job.name, list(contacts))
-    addresses = {normalise_email(contact.email) for contact in contacts.values()}
-    addresses |= {normalise_email(state.email) for state in states.values()}
-    addresses.discard(None)
+    found = [normalise_email(contact.email) for contact in contacts.values()]
+    found += [normalise_email(state.email) for state in states.values()]
+    addresses = {address for address in found if address is not None}
     partners = crm.contacts_by_email(sorted(addresses), include_deleted=True)
     more = sorted({cid for ids in partners.values() for cid in ids} - set(contacts))
     contacts.update((contact.id, contact) for contact in crm.contacts_by_ids(more, job.chunk_size))

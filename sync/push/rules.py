@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeGuard
 
 from sync.addresses import normalise_email
 from sync.mapping.model import AudienceMapping
@@ -116,7 +117,7 @@ def rejection_key(reason: str | None, email: str | None, digest: str | None) -> 
     return None
 
 
-def still_rejected(state: MemberStateRow | None, email: str, digest: str) -> bool:
+def still_rejected(state: MemberStateRow | None, email: str, digest: str) -> TypeGuard[MemberStateRow]:
     """Whether the stored rejection still holds: the address or values it was about are unchanged."""
     return (state is not None and state.rejected_key is not None
             and state.rejected_key == rejection_key(state.reason_code, email, digest))
@@ -130,7 +131,7 @@ def consent_given(contact: CrmContact, consent_field: str) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-def is_active(state: MemberStateRow | None) -> bool:
+def is_active(state: MemberStateRow | None) -> TypeGuard[MemberStateRow]:
     """Whether the state store knows this contact as a member that still receives mail."""
     return (
         state is not None
@@ -167,6 +168,8 @@ def plan_member(
     unusable = _unusable(contact, email)
     if unusable is not None:
         return unusable
+    if email is None:  # _unusable skips every contact without a usable address
+        raise ValueError(f"contact {contact.id}: no address to plan with")
     payload = build(contact) if build is not None else build_payload(contact, mapping)
     merge_fields, warnings = payload.values, payload.warnings
     digest = payload_hash({"email": email, "merge_fields": merge_fields})

@@ -13,6 +13,7 @@ from itertools import islice
 from typing import Protocol
 
 from sync.addresses import normalise_email
+from sync.connectors.crm import ContactReads
 from sync.mapping.model import AudienceMapping
 from sync.mapping.payload import Payload
 from sync.push.households import plan_household
@@ -20,14 +21,6 @@ from sync.push.rules import LEAVES, Action, MemberPlan, leave_reason, plan_membe
 from sync.records import CrmContact
 from sync.settings import AudienceSettings
 from sync.state.members import MemberStateRow
-
-
-class ContactSource(Protocol):
-    """What the planner needs from a CRM connector."""
-
-    def iter_contacts(self, chunk_size: int = 1000, list_id: str | None = None) -> Iterator[CrmContact]: ...
-
-    def shared_emails(self) -> set[str]: ...
 
 
 class MemberStates(Protocol):
@@ -56,7 +49,7 @@ class AudienceJob:
         return leave_reason(contact, self.settings, self.target_list_id)
 
 
-def stream_plans(job: AudienceJob, crm: ContactSource, store: MemberStates
+def stream_plans(job: AudienceJob, crm: ContactReads, store: MemberStates
                  ) -> Iterator[tuple[MemberPlan, MemberStateRow | None]]:
     """Every contact's plan with its stored state, in CRM order; shared addresses last, one decision each."""
     shared = crm.shared_emails()

@@ -64,7 +64,7 @@ class PushReport:
     held_back: int = 0  # planned writes not sent: the contact's earlier write is still unknown
     requests: int = 0
     write_requests: int = 0
-    rejections: list[tuple[str, str, str]] = field(default_factory=list)  # contact, reason, detail
+    rejections: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # contact, reason, detail
 
     def counts(self) -> dict[str, int]:
         counts = dict(self.summary.actions)

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from sync.state.models import KEY_LENGTH, Cursor
+from sync.state.models import KEY_LENGTH, Cursor, table_of
 from sync.state.sql import upsert
 
-CURSORS = Cursor.__table__
+CURSORS = table_of(Cursor)
 
 
 @dataclass(frozen=True, slots=True)

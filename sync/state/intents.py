@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, select
 
 from sync.state.members import check_audience
-from sync.state.models import PushIntent
+from sync.state.models import PushIntent, table_of
 from sync.state.sql import chunked, upsert
 
-INTENTS = PushIntent.__table__
+INTENTS = table_of(PushIntent)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,11 @@ from datetime import datetime
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from sync.state.models import KEY_LENGTH, LedgerEntry
+from sync.state.models import KEY_LENGTH, LedgerEntry, table_of
 from sync.state.sql import chunked
 from sync.state.types import require_aware
 
-LEDGER = LedgerEntry.__table__
+LEDGER = table_of(LedgerEntry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,8 @@ class LedgerRow:
 
 
 def event_key(*identity: object) -> str:
-    """A ledger key for an event: the sha256 hex of its identity parts, e.g. (provider, campaign, email, action, time)."""
+    """A ledger key for an event: the sha256 hex of its identity parts, e.g. (provider, campaign, email, action,
+    time)."""
     joined = "\x1f".join(str(part) for part in identity)
     return hashlib.sha256(joined.encode()).hexdigest()
 

@@ -22,9 +22,9 @@ from sqlalchemy.exc import IntegrityError
 
 from sync.errors import CrmSyncError
 from sync.state.engine import database_now, translate_errors
-from sync.state.models import KEY_LENGTH, RunLock
+from sync.state.models import KEY_LENGTH, RunLock, table_of
 
-LOCKS = RunLock.__table__
+LOCKS = table_of(RunLock)
 ACQUIRE_ATTEMPTS = 3
 
 

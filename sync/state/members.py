@@ -12,11 +12,11 @@ from sqlalchemy import Connection, func, select
 
 from sync.addresses import normalise_email
 from sync.errors import RecordError
-from sync.state.models import AUDIENCE_LENGTH, MemberState
+from sync.state.models import AUDIENCE_LENGTH, MemberState, column_length, table_of
 from sync.state.sql import CHUNK_SIZE, chunked, upsert
 from sync.state.types import require_aware
 
-MEMBERS = MemberState.__table__
+MEMBERS = table_of(MemberState)
 
 # Written only when a push landed: together they describe what the provider now holds.
 PUSHED_COLUMNS = ("email", "provider_id", "payload_hash", "payload", "owned", "pushed_at")
@@ -81,9 +81,10 @@ class MemberOutcome:
 
     def __post_init__(self) -> None:
         require_aware(self.pushed_at, f"contact {self.contact_id}: pushed_at")
-        for name in ("contact_id", "email", "provider_id", "payload_hash", "provider_status", "reason_code", "merged_into"):
+        for name in ("contact_id", "email", "provider_id", "payload_hash", "provider_status", "reason_code",
+                     "merged_into"):
             value = getattr(self, name)
-            limit = MEMBERS.c[name].type.length
+            limit = column_length(MEMBERS.c[name])
             if value is not None and len(value) > limit:
                 raise RecordError(
                     str(self.contact_id)[:80],

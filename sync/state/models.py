@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Index, Integer, MetaData, String, Text
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sync.state.types import UtcDateTime, json_type
@@ -144,3 +144,19 @@ class RunLock(Base):
     acquired_at: Mapped[datetime] = mapped_column(UtcDateTime())
     heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a mapped class (typed as a Table: every model here maps one table)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to one table")
+    return table
+
+
+def column_length(column: Column) -> int:
+    """The most characters a text column holds."""
+    if not isinstance(column.type, String) or column.type.length is None:
+        raise TypeError(f"column {column.name} has no length")
+    return column.type.length
+

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, insert, select, update
 
-from sync.state.models import AUDIENCE_LENGTH, Run
+from sync.state.models import AUDIENCE_LENGTH, Run, table_of
 
 
 class RunKind(StrEnum):
@@ -90,7 +90,10 @@ def start_run(conn: Connection, kind: RunKind | str, audience: str | None, now: 
             counts={},
         )
     )
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the state store returned no id for the new run")
+    return int(key[0])
 
 
 def finish_run(
@@ -124,7 +127,7 @@ def mark_running_interrupted(conn: Connection, now: datetime) -> int:
 
 def recent_runs(conn: Connection, limit: int) -> list[RunRow]:
     """The ``limit`` most recently started runs, newest first."""
-    rows = conn.execute(select(Run.__table__).order_by(Run.id.desc()).limit(limit))
+    rows = conn.execute(select(table_of(Run)).order_by(Run.id.desc()).limit(limit))
     return [_to_row(row) for row in rows]
 
 
@@ -135,7 +138,7 @@ def set_push_mode(conn: Connection, run_id: int, mode: PushMode | str, fingerpri
 
 def last_completed_push(conn: Connection, audience: str, mode: PushMode | None = None) -> RunRow | None:
     """The latest push of ``audience`` that completed (ok or partial), of ``mode`` when given."""
-    query = select(Run.__table__).where(Run.kind == RunKind.PUSH.value, Run.audience == audience,
+    query = select(table_of(Run)).where(Run.kind == RunKind.PUSH.value, Run.audience == audience,
                                         Run.outcome.in_(COMPLETED), Run.mode.is_not(None))
     if mode is not None:
         query = query.where(Run.mode == PushMode(mode).value)

@@ -49,7 +49,8 @@ def upsert(
         return
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=_assignments(table, stmt.excluded, overwrite, fill))
+    assignments = _assignments(table, stmt.excluded, overwrite, fill)
+    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=assignments)
     conn.execute(stmt, list(rows))
 
 

@@ -8,6 +8,7 @@ when its organisation's is (a mailing lock set or lifted), where the description
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -31,7 +32,7 @@ def changed_ids(engine: Engine, schema: BoundSchema, since: datetime, limit: int
         changed_organisations = select(table.c[organisations.id]).where(table.c[organisations.modified_at] >= naive)
         queries.append(select(contact_id).where(
             contacts.c[description.contacts.organisation_id].in_(changed_organisations)))
-    found: set[object] = set()
+    found: set[Any] = set()  # contact ids in the id column's Python type (numbers or text)
     with engine.connect() as connection:
         for query in queries:
             found.update(connection.execute(query.limit(limit + 1)).scalars())

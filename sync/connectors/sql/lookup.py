@@ -64,7 +64,8 @@ def existing_contacts(engine: Engine, schema: BoundSchema, contact_ids: Iterable
     found: set[str] = set()
     with engine.connect() as connection:
         for chunk in _chunks(wanted):
-            found.update(wanted[value] for value in connection.execute(select(column).where(column.in_(chunk))).scalars())
+            rows = connection.execute(select(column).where(column.in_(chunk))).scalars()
+            found.update(wanted[value] for value in rows)
     return found
 
 
@@ -88,7 +89,7 @@ def contact_owners(engine: Engine, schema: BoundSchema, contact_ids: Iterable[st
     """Per contact id: its organisation id (or None) and a display name (first and last name)."""
     contacts = schema.description.contacts
     table = schema.tables[contacts.table]
-    fields = dict((name, spec) for name, _, spec in schema.description.standard_fields())
+    fields = {name: spec for name, _, spec in schema.description.standard_fields()}
     names = [table.c[fields[name].column] for name in ("first_name", "last_name") if name in fields]
     id_column = table.c[contacts.id]
     owners = {}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import Column, Connection, Engine, and_, func, select, type_coerce
 from sqlalchemy.types import NullType
@@ -178,7 +179,7 @@ def read_custom_fields(connection: Connection, schema: BoundSchema) -> list[Cust
     return result
 
 
-def key_value(column: Column, text: str, what: str) -> object:
+def key_value(column: Column, text: str, what: str) -> Any:
     """Turn a string id from a record into the type of ``column``; ConfigError if it cannot be one."""
     try:
         python_type = column.type.python_type
@@ -341,6 +342,8 @@ class ContactReader:
 
     def addresses_keyed(self, engine: Engine, key_chunks: Iterable[list[str]]) -> Iterator[tuple[str, str, bool]]:
         """Like ``addresses``, for the contacts whose ``email_key`` column is one of the keys (its index)."""
+        if self._email_key_column is None:
+            raise ValueError("addresses_keyed needs an email_key column")
         key = self._contacts.c[self._email_key_column]
         email_column = self._contacts.c[self._email_column]
         base = select(self._id, email_column, self._contacts.c[self._deleted_column]).order_by(self._id)
@@ -354,14 +357,14 @@ class ContactReader:
     def shared_emails(self, engine: Engine) -> set[str]:
         """Normalised addresses that more than one contact has, deleted contacts included."""
         if self._email_key_column is not None:
-            return self._shared_by_key(engine)
+            return self._shared_by_key(engine, self._email_key_column)
         counts = Counter(address for _, address, _ in self.addresses(engine))
         return {address for address, count in counts.items() if count > 1}
 
-    def _shared_by_key(self, engine: Engine) -> set[str]:
+    def _shared_by_key(self, engine: Engine, key_column: str) -> set[str]:
         """Keys the database groups more than once, counted again from the addresses themselves (a database
         collation may group keys Python keeps apart; then only the real repeats count)."""
-        key = self._contacts.c[self._email_key_column]
+        key = self._contacts.c[key_column]
         query = select(key).where(key.is_not(None)).group_by(key).having(func.count() > 1)
         with engine.connect() as connection:
             candidates = sorted({value for (value,) in connection.execute(query) if value})

@@ -168,8 +168,11 @@ class SchemaDescription(_Section):
             yield from _refs(getattr(self, name), None, (name,))
 
 
-def _refs(section: BaseModel, table: str | None, path: tuple[str, ...]) -> Iterator[tuple[tuple, str, str | None]]:
-    table = getattr(section, "table", table)
+def _refs(section: BaseModel, outer_table: str | None, path: tuple[str, ...]
+          ) -> Iterator[tuple[tuple[str, ...], str, str | None]]:
+    table = getattr(section, "table", outer_table)
+    if table is None:  # every column sits in a section that names its table, or inside one
+        raise ValueError(f"{'.'.join(path)}: no table")
     if "table" in type(section).model_fields:
         yield path + ("table",), table, None
     for name, info in type(section).model_fields.items():

@@ -24,7 +24,8 @@ def run_migrations(connection: Connection) -> None:
 
 def run() -> None:
     if context.is_offline_mode():
-        raise ConfigError(f"offline (--sql) migrations are not supported; apply them with upgrade_schema ({VERSION_TABLE})")
+        raise ConfigError("offline (--sql) migrations are not supported; apply them with upgrade_schema "
+                          f"({VERSION_TABLE})")
     config = context.config
     connection = config.attributes.get("connection")
     if connection is not None:

@@ -10,6 +10,7 @@ Keep revisions self-contained: plain SQLAlchemy types here, never imports from s
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -23,7 +24,8 @@ depends_on: str | Sequence[str] | None = None
 # What sync.state.types.UtcDateTime stores: timestamptz on PostgreSQL, DATETIME(6) on MariaDB, text on SQLite.
 UTC_DATETIME = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 JSON = sa.JSON(none_as_null=True)
-MYSQL_TABLE_OPTIONS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+MYSQL_TABLE_OPTIONS: dict[str, Any] = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4",
+                                       "mysql_collate": "utf8mb4_bin"}
 
 
 def upgrade() -> None:

@@ -1,4 +1,4 @@
-"""Printing plans and push reports for people."""
+"""Printing the summaries of a plan, a push and a pull for people."""
 
 from __future__ import annotations
 

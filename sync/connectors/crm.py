@@ -1,0 +1,103 @@
+"""The CRM port: everything crm-sync reads from and writes to a CRM, whatever kind of CRM it is.
+
+The push reads contacts as a stream (all of them, one target list's, those changed since a time, or some by
+id), each carrying its list memberships and its organisation's mailing lock, and the fields the CRM offers.
+The pull writes history entries upserted by external key and sets e-mail flags, finding contacts by their
+normalised address. Ids are the CRM's own, as text; times are aware UTC datetimes.
+
+A connector implements ``CrmPort``; ``sync/connectors/crms.py`` opens the one ``crm.kind`` names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Protocol
+
+from sync.records import ActivityRecord, ContactFlags, CrmContact, CrmField
+
+
+class AddressLookup(Protocol):
+    """Contacts by address: the push ties contacts that share one, the pull finds whom an event is about."""
+
+    def contacts_by_email(self, emails: Iterable[str], include_deleted: bool = False) -> dict[str, list[str]]:
+        """Contact ids per normalised address (``sync/addresses.py``); deleted ones too with ``include_deleted``."""
+        ...
+
+
+class ContactReads(AddressLookup, Protocol):
+    """What the push reads."""
+
+    def describe_fields(self) -> list[CrmField]:
+        """The contact and organisation fields the CRM offers, custom ones included, with their types."""
+        ...
+
+    def target_lists(self) -> list[tuple[str, str]]:
+        """(id, name) of every target list."""
+        ...
+
+    def iter_contacts(self, chunk_size: int = 1000, list_id: str | None = None) -> Iterator[CrmContact]:
+        """Every contact (of one target list with ``list_id``), deleted ones flagged, in a stable order, read
+        ``chunk_size`` at a time."""
+        ...
+
+    def count_contacts(self, list_id: str | None = None) -> int:
+        """How many contacts ``iter_contacts`` with the same ``list_id`` yields."""
+        ...
+
+    def changed_contact_ids(self, since: datetime, limit: int) -> list[str] | None:
+        """Ids of the contacts changed at or after ``since`` (their own or their organisation's change); None
+        when more than ``limit`` changed."""
+        ...
+
+    def contacts_by_ids(self, contact_ids: Iterable[str], chunk_size: int = 1000) -> Iterator[CrmContact]:
+        """The contacts with these ids that still exist."""
+        ...
+
+    def shared_emails(self) -> set[str]:
+        """Normalised addresses more than one contact has (deleted ones included): the household rule decides
+        these before any of their contacts is planned."""
+        ...
+
+    def schema_fingerprint(self) -> str:
+        """A hash of how contacts are read (a change makes the next push a full one)."""
+        ...
+
+
+class HistoryWrites(AddressLookup, Protocol):
+    """What the pull reads and writes."""
+
+    def existing_contacts(self, contact_ids: Iterable[str]) -> set[str]:
+        """The ids among ``contact_ids`` the CRM still has."""
+        ...
+
+    def contact_owners(self, contact_ids: Iterable[str]) -> dict[str, tuple[str | None, str]]:
+        """Per contact: its organisation id and display name."""
+        ...
+
+    def activities_by_key(self, keys: Iterable[str]) -> dict[str, tuple[dict, datetime, datetime]]:
+        """(details, first_at, last_at) of the history entries already written, by external key."""
+        ...
+
+    def write_activities(self, records: Iterable[ActivityRecord]) -> int:
+        """Upsert history entries by external key; how many were inserted or changed. A record naming an
+        unknown contact raises RecordError."""
+        ...
+
+    def set_flags(self, flags: Iterable[ContactFlags]) -> int:
+        """Set e-mail opt-out / invalid flags (never opt-in); how many contacts changed."""
+        ...
+
+    def history_of(self, contact_id: str) -> list[tuple[str, str, str, datetime]]:
+        """(kind, subject, body, last time) of one contact's history entries, newest first."""
+        ...
+
+
+class CrmPort(ContactReads, HistoryWrites, Protocol):
+    """A connected CRM. Close it, or use it with ``with``."""
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> CrmPort: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...

@@ -1,0 +1,27 @@
+"""The CRM registry: which connector opens the CRM that ``crm.kind`` names. A new CRM is one line here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sync.connectors.crm import CrmPort
+from sync.connectors.sql.crm import open_crm as open_sql_crm
+from sync.errors import ConfigError
+from sync.settings import CrmSettings
+
+
+def _open_sql(settings: CrmSettings) -> CrmPort:
+    return open_sql_crm(settings.url.get_secret_value(), settings.schema_file)
+
+
+CRM_KINDS: dict[str, Callable[[CrmSettings], CrmPort]] = {
+    "sql": _open_sql,  # an SQL database described by a schema description (the embedded CRM by default)
+}
+
+
+def open_crm(settings: CrmSettings) -> CrmPort:
+    """Connect to the CRM the settings describe. Close it, or use it with ``with``."""
+    opener = CRM_KINDS.get(settings.kind)
+    if opener is None:
+        raise ConfigError(f"crm.kind: unknown CRM kind {settings.kind!r}; known: {', '.join(sorted(CRM_KINDS))}")
+    return opener(settings)
