@@ -68,11 +68,13 @@ def bench(url: str, members: int, events: int) -> None:
         print(f"  (filled in {time.perf_counter() - started:.1f} s)")
         best_of("recent_failures(rejections, 20)", lambda: store.recent_failures(REJECTIONS, 20))
         best_of("failure_counts(rejections)", lambda: store.failure_counts(REJECTIONS))
-        best_of("member_states_by_email (lower(email) = ?)", lambda: store.member_states_by_email("Member5@example.org"))
+        best_of("member_states_by_email (lower(email) = ?)",
+                lambda: store.member_states_by_email("Member5@example.org"))
         best_of("member_states(audience, [id]) per audience",
                 lambda: [store.member_states(audience, ["0000005"]) for audience in AUDIENCES])
         best_of("events_for_contact(audience, id, 20)", lambda: store.events_for_contact(AUDIENCES[0], "0000005", 20))
-        best_of("event_counts_for_contact(audience, id)", lambda: store.event_counts_for_contact(AUDIENCES[0], "0000005"))
+        best_of("event_counts_for_contact(audience, id)",
+                lambda: store.event_counts_for_contact(AUDIENCES[0], "0000005"))
     finally:
         store.close()
 

@@ -10,8 +10,9 @@ a thousand bounces or unsubscribes. The CRM is sized so that the events come out
 count is what is printed. Then, each in a fresh process, so that its peak memory holds that phase and nothing else:
 1. the pull, importing every event into the CRM's history and flags;
 2. a re-pull with nothing new, which should import 0 events.
-Peak memory is that process's peak resident set (VmHWM); "RSS before" is what its imports already took. Requests are sequential, so
-wall time includes the sandbox's time to answer; the pulling process's own CPU time is printed beside it.
+Peak memory is that process's peak resident set (VmHWM); "RSS before" is what its imports already took. Requests
+are sequential, so wall time includes the sandbox's time to answer; the pulling process's own CPU time is printed
+beside it.
 """
 
 from __future__ import annotations

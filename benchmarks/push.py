@@ -222,7 +222,10 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="crm-sync-bench-"))
-    sizes = lambda text: [int(size) for size in text.split(",") if size]
+
+    def sizes(text: str) -> list[int]:
+        return [int(size) for size in text.split(",") if size]
+
     rows = []
     for contacts in sizes(args.sizes):
         rows += full_push(workdir, contacts, args)

@@ -81,10 +81,13 @@ def bench(url: str, rows: int) -> None:
     keys = [event_key("mailchimp", "campaign", n, "open") for n in range(rows)]
     events = [LedgerEvent(key, "mailchimp", "bench", "open", NOW, f"contact-{n:07d}") for n, key in enumerate(keys)]
     try:
-        timed("save_member_outcomes (insert)", rows, "rows", lambda: store.save_member_outcomes("bench", (outcome(n, 1) for n in range(rows))))
-        timed("save_member_outcomes (update in place)", rows, "rows", lambda: store.save_member_outcomes("bench", (outcome(n, 2) for n in range(rows))))
+        timed("save_member_outcomes (insert)", rows, "rows",
+              lambda: store.save_member_outcomes("bench", (outcome(n, 1) for n in range(rows))))
+        timed("save_member_outcomes (update in place)", rows, "rows",
+              lambda: store.save_member_outcomes("bench", (outcome(n, 2) for n in range(rows))))
         timed("member_states (500 ids per query)", rows, "rows", lambda: store.member_states("bench", ids))
-        timed("iter_member_states (pages of 1000)", rows, "rows", lambda: sum(1 for _ in store.iter_member_states("bench")))
+        timed("iter_member_states (pages of 1000)", rows, "rows",
+              lambda: sum(1 for _ in store.iter_member_states("bench")))
         count, peak_mb = peak_memory_while_iterating(store)
         print(f"  iter_member_states peak Python memory: {peak_mb:.1f} MB for {count} rows (tracemalloc)")
         timed("unseen_event_keys (empty ledger)", rows, "keys", lambda: store.unseen_event_keys(keys))
@@ -115,7 +118,8 @@ def main() -> None:
     args = parser.parse_args()
     servers = args.server
     if servers is None:
-        servers = [os.environ[name] for name in ("CRM_SYNC_TEST_POSTGRES_URL", "CRM_SYNC_TEST_MARIADB_URL") if os.environ.get(name)]
+        servers = [os.environ[name] for name in ("CRM_SYNC_TEST_POSTGRES_URL", "CRM_SYNC_TEST_MARIADB_URL")
+                   if os.environ.get(name)]
     with tempfile.TemporaryDirectory() as folder:
         bench(f"sqlite:///{Path(folder) / 'state.db'}", args.rows)
     for server in servers:

@@ -88,6 +88,15 @@ class RedactionFilter(logging.Filter):
         return self.redact(str(value))  # formatters would str() it anyway; this way the string is masked
 
 
+def short_name(logger: str) -> str:
+    """What a text line calls a logger: the outside system for a connector (``sync.connectors.mailchimp.audience``
+    is ``mailchimp``), else the module (``sync.push.executor`` is ``executor``)."""
+    parts = logger.split(".")
+    if parts[:2] == ["sync", "connectors"] and len(parts) > 3:
+        return parts[2]
+    return parts[-1]
+
+
 class TextFormatter(logging.Formatter):
     """``12:03:07 INFO    push: message key=value``, then the traceback if any."""
 
@@ -95,7 +104,7 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-7s %(short_name)s: %(message)s", datefmt="%H:%M:%S")
 
     def format(self, record: logging.LogRecord) -> str:
-        setattr(record, "short_name", record.name.rsplit(".", 1)[-1])  # noqa: B010 (LogRecord declares no such field)
+        setattr(record, "short_name", short_name(record.name))  # noqa: B010 (LogRecord declares no such field)
         line = super().format(record)
         delattr(record, "short_name")
         extras = " ".join(f"{key}={getattr(record, key)}" for key in _extra_keys(record))

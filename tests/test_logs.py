@@ -50,7 +50,8 @@ def test_json_lines_carry_time_level_logger_message_and_extras():
                                                          "counts": {"create": 2, "update": 1}})
     log.warning("second line")
     first, second = json_lines(stream)
-    assert first["level"] == "INFO" and first["logger"] == "sync.push.executor" and first["message"] == "pushed 3 of newsletter"
+    assert (first["level"] == "INFO" and first["logger"] == "sync.push.executor"
+            and first["message"] == "pushed 3 of newsletter")
     assert first["audience"] == "newsletter" and first["run_id"] == 7 and first["counts"] == {"create": 2, "update": 1}
     assert first["ts"].endswith("Z")
     stamp = datetime.fromisoformat(first["ts"])

@@ -101,7 +101,8 @@ def test_a_spotler_audience_refuses_reoptin_and_takes_secrets_from_the_environme
     write(config, "audiences:\n  newsletter:\n    provider: spotler\n    permission_bits: [1, 3]\n")
     monkeypatch.setenv("CRM_SYNC_SPOTLER__CONSUMER_SECRET", "top-secret")
     settings = load_settings(config)
-    assert settings.audiences["newsletter"].permission_bits == [1, 3] and settings.audiences["newsletter"].audience_id is None
+    assert (settings.audiences["newsletter"].permission_bits == [1, 3]
+            and settings.audiences["newsletter"].audience_id is None)
     assert settings.spotler.consumer_secret.get_secret_value() == "top-secret" and "top-secret" not in repr(settings)
 
 

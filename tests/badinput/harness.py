@@ -31,11 +31,11 @@ from sync.errors import EXIT_OK, EXIT_RUN_FAILED
 ADDRESS_SPACE = 1536 * 1024 * 1024  # RLIMIT_AS of every crm-sync process the corpus starts
 MAX_RSS_KB = 320 * 1024  # and what it may really use (a clean push of the corpus's CRM peaks near 95 MB)
 TIMEOUT = 120  # seconds; a case that takes longer is a hang
-CLEAR_EXITS = (2, 3, 4, 5, 6)
+CLEAR_EXITS = (2, 3, 4, 5, 6)  # usage, configuration, unreachable, records rejected, busy
 # Limits the address space, then becomes the command (same process: wait4 reports its peak RSS). Not a
 # preexec_fn: the test process runs sandbox threads, and forking with threads must exec at once.
 LIMITED = ("import os, resource, sys; limit = int(sys.argv[1]); "
-           "resource.setrlimit(resource.RLIMIT_AS, (limit, limit)); os.execv(sys.argv[2], sys.argv[2:])")  # usage, configuration, unreachable, records rejected, busy
+           "resource.setrlimit(resource.RLIMIT_AS, (limit, limit)); os.execv(sys.argv[2], sys.argv[2:])")
 
 TOTALS: Counter[str] = Counter()  # cases, clear errors, recovered records, cases per category
 STATE_TABLES = ("member_state", "push_intents", "cursors", "event_ledger")

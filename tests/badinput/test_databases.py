@@ -95,7 +95,8 @@ BROKEN_CRM = [
          setup=lambda ws: _state_sql(ws, "UPDATE crm_sync_alembic_version SET version_num = 'ffffffffffff'"),
          expect=("state store sqlite:///$dir/state.db: cannot upgrade its schema to ",
                  "a newer crm-sync may have upgraded it")),
-    Case("state store without its member table", code=4, network=True, setup=lambda ws: _state_sql(ws, "DROP TABLE member_state"),
+    Case("state store without its member table", code=4, network=True,
+         setup=lambda ws: _state_sql(ws, "DROP TABLE member_state"),
          expect=("state store sqlite:///$dir/state.db: reading member state failed: no such table: member_state",)),
 ]
 

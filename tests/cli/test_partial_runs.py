@@ -30,7 +30,8 @@ def _runs(project, env) -> list[dict]:
                   "CRM_SYNC_SPOTLER__BASE_URL": "http://127.0.0.1:1/api", "CRM_SYNC_SPOTLER__RETRY_SECONDS": "1"},
                  EXIT_UNREACHABLE, "Spotler", id="provider unreachable"),
 ])
-def test_a_broken_audience_is_reported_and_the_others_still_push_and_pull(mailchimp_project, broken, exit_code, message):
+def test_a_broken_audience_is_reported_and_the_others_still_push_and_pull(mailchimp_project, broken, exit_code,
+                                                                          message):
     project, sandbox, env = mailchimp_project
     env = env | broken | {"CRM_SYNC_AUDIENCES__AAA_BROKEN__MAPPING": "newsletter"}  # sorted first: runs first
 

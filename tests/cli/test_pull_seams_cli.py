@@ -173,7 +173,7 @@ def test_spotler_stopping_mail_after_soft_bounces_is_a_bounce_not_an_opt_out(cli
     assert crm_flags[reader["id"]][0] is True
 
 
-# -- 9: a bounce on the address the CRM has since corrected -------------------------------------------------------------
+# -- 9: a bounce on the address the CRM has since corrected ------------------------------------------------------------
 
 def test_a_bounce_applies_only_to_the_address_it_happened_on(cli):
     cli.run("push")
@@ -188,7 +188,7 @@ def test_a_bounce_applies_only_to_the_address_it_happened_on(cli):
     assert "email_invalid" not in explained.out
 
 
-# -- 10: events that show up late ---------------------------------------------------------------------------------------
+# -- 10: events that show up late --------------------------------------------------------------------------------------
 
 def test_an_event_shown_after_a_pull_with_an_earlier_time_is_imported(cli):
     if cli.provider != "mailchimp":

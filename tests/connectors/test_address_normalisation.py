@@ -99,7 +99,8 @@ def test_a_described_key_column_gives_the_same_answers_through_its_index(databas
                                                                               email_key=ELODIE))
     engine.dispose()
     described = tmp_path / "keyed.yaml"
-    described.write_text(EMBEDDED_SCHEMA.read_text().replace("  email: email\n", "  email: email\n  email_key: email_key\n", 1))
+    described.write_text(EMBEDDED_SCHEMA.read_text().replace("  email: email\n",
+                                                             "  email: email\n  email_key: email_key\n", 1))
     with open_crm(database_url, described) as crm:
         assert ELODIE in crm.shared_emails() and "elodie@example.com" not in crm.shared_emails()
         found = crm.contacts_by_email(["ÉLODIE@EXAMPLE.COM", "elodie@example.com"])

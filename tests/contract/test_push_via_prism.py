@@ -1,4 +1,5 @@
-"""Every request the push and the Mailchimp pull make, checked against Mailchimp's official spec by Prism (proxy mode, --errors).
+"""Every request the push and the Mailchimp pull make, checked against Mailchimp's official spec by Prism
+(proxy mode, --errors).
 
 With --errors Prism refuses a non-conforming request with 422 instead of forwarding it, and turns a
 non-conforming sandbox answer into a 500; either would fail these pushes or show up in Prism's log.

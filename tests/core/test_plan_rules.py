@@ -54,8 +54,8 @@ def state(**values) -> MemberStateRow:
     (contact(organisation_locked=True), state(), Action.SKIP, "kept_organisation_locked"),
     (contact(), state(reason_code="compliance_state", rejected_key=REFUSED_ANNA), Action.SKIP, "compliance_state"),
     # A rejection holds while what it was about is unchanged: a corrected address is tried again.
-    (contact(email="anna2@ziggo.test"), state(reason_code="invalid_address", rejected_key=REFUSED_ANNA, provider_id=None),
-     Action.CREATE, None),
+    (contact(email="anna2@ziggo.test"),
+     state(reason_code="invalid_address", rejected_key=REFUSED_ANNA, provider_id=None), Action.CREATE, None),
     (contact(), state(reason_code="invalid_field_value", provider_id=None,
                       rejected_key=payload_hash({"email": "anna@ziggo.test", "merge_fields": {"FNAME": "Anna"}})),
      Action.SKIP, "invalid_field_value"),

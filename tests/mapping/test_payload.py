@@ -47,7 +47,7 @@ def test_shipped_mapping_turns_the_demo_contact_into_provider_values(newsletter)
 
 
 def test_empty_crm_values_clear_provider_fields_or_take_their_default(newsletter):
-    empty = {name: None for name in ("first_name", "last_name", "street", "postal_code", "city", "region", "country")}
+    empty = dict.fromkeys(("first_name", "last_name", "street", "postal_code", "city", "region", "country"))
     payload = build_payload(demo_contact(**empty, lifetime_value=None, birthday=None, loyalty_tier="  "),
                             newsletter).values
     assert payload["FNAME"] == payload["LNAME"] == payload["FULLNAME"] == ""
@@ -116,7 +116,8 @@ def test_payload_hash_is_sha256_of_canonical_json():
         ({"loyalty_tier": "platinum"}, ["TIER (from loyalty_tier)", "'platinum' has no translation"]),
         ({"member_since": "06-05-2020"}, ["SINCE (from member_since)", "'06-05-2020' is not a date"]),
         ({"birthday": 19800201}, ["BIRTHDAY (from birthday)", "19800201 (int) is not a date"]),
-        ({"postal_code": None}, ["ADDRESS (from street, city, region, postal_code, country)", "zip (postal_code) empty"]),
+        ({"postal_code": None},
+         ["ADDRESS (from street, city, region, postal_code, country)", "zip (postal_code) empty"]),
         ({"street": " ", "city": None}, ["ADDRESS", "addr1 (street), city (city) empty"]),
     ],
 )

@@ -52,11 +52,13 @@ CASES = ("lower", "title", "upper")
 URLS = ("https://shop.example.test/a", "https://shop.example.test/b")
 STATS: dict[str, Counter] = {"mailchimp": Counter(), "spotler": Counter()}
 
-contact_specs = st.lists(st.tuples(st.integers(0, 3), st.sampled_from(CASES), st.sampled_from([True, True, None, False]),
-                                   st.sampled_from([None, 1, 2])), min_size=4, max_size=7)
+contact_specs = st.lists(st.tuples(st.integers(0, 3), st.sampled_from(CASES),
+                                   st.sampled_from([True, True, None, False]), st.sampled_from([None, 1, 2])),
+                         min_size=4, max_size=7)
 engagement = st.lists(st.tuples(st.integers(0, 7), st.sampled_from(["open", "click", "soft", "hard", "unsubscribe"])),
                       max_size=6)
-faults = st.builds(Injection, mode=st.just("faults"), count=st.integers(1, 2), status=st.sampled_from(runs.FAULT_STATUSES))
+faults = st.builds(Injection, mode=st.just("faults"), count=st.integers(1, 2),
+                   status=st.sampled_from(runs.FAULT_STATUSES))
 floods = st.builds(Injection, mode=st.just("flood"), status=st.sampled_from(runs.FAULT_STATUSES),
                    method=st.sampled_from([None, "GET", "POST", "PUT", "PATCH", "DELETE"]))
 push_crashes = st.builds(Injection, mode=st.just("crash"), point=st.sampled_from(runs.PUSH_POINTS),
@@ -172,7 +174,8 @@ class ModelMachine(RuleBasedStateMachine):
         """A campaign goes to the subscribed members; some open, click, bounce or unsubscribe."""
         recipients = self.provider.handles()
         if not recipients:
-            return self._step("provider")
+            self._step("provider")
+            return
         campaign = self.provider.send_campaign(f"Campaign {len(self.campaigns) + 1}")
         self.campaigns[campaign] = recipients
         self._engage(campaign, acts)

@@ -221,9 +221,10 @@ def threshold_kept(before: dict[str, str], after: dict[str, str], threshold: flo
 
 
 def unsubscribes_imported(model: Model, rows: dict[int, Row], pulled: Pulled) -> list[str]:
-    """(c), after a completed pull that owes the unsubscribe (started after it, and late enough to see it): a contact that held the address then or
-    holds it now (or, Spotler, whose contact it was) has the CRM opt-out. Checked once per unsubscribe; skipped
-    when the CRM user cleared one of those contacts' opt-out since (their later decision wins)."""
+    """(c), after a completed pull that owes the unsubscribe (started after it, and late enough to see it): a contact
+    that held the address then or holds it now (or, Spotler, whose contact it was) has the CRM opt-out. Checked once
+    per unsubscribe; skipped when the CRM user cleared one of those contacts' opt-out since (their later decision
+    wins)."""
     found, later = [], []
     for unsubscribe in model.pending:
         if not pulled.owes(unsubscribe.seq, unsubscribe.visible):
@@ -244,8 +245,8 @@ def unsubscribes_imported(model: Model, rows: dict[int, Row], pulled: Pulled) ->
 
 def events_imported(model: Model, rows: dict[int, Row], history: list[HistoryRow], pulled: Pulled) -> list[str]:
     """(d), the "not lost" half, after a completed pull: every open, click and bounce it owes (recorded
-    before it started, and old enough for its lag) is in the history, if its contact can be placed (the address is held by a live contact, and no
-    contact that held it or owned the Spotler contact was erased)."""
+    before it started, and old enough for its lag) is in the history, if its contact can be placed (the address is
+    held by a live contact, and no contact that held it or owned the Spotler contact was erased)."""
     seen = Counter(event_key(row, model.provider) for row in history if row.details.get("action") in PLACED_ACTIONS)
     expected: Counter[EventKey] = Counter()
     for recorded in model.events:

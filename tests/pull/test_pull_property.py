@@ -96,8 +96,9 @@ def test_lists_changing_between_pages_and_late_events_lose_nothing(leavers, chan
                 left[member % len(emails)] = now - timedelta(seconds=seconds_ago - seconds_ago % 50)  # shared seconds
                 sandbox.unsubscribe(world.list_id, emails[member % len(emails)], at=left[member % len(emails)])
         for number, member in changes:
-            sandbox.faults.before_request(number, lambda e=emails[member % len(emails)]: sandbox.archive(
-                world.list_id, e), method="GET", path_contains="/members")
+            archived = emails[member % len(emails)]
+            sandbox.faults.before_request(number, lambda e=archived: sandbox.archive(world.list_id, e), method="GET",
+                                          path_contains="/members")
         opens = [(m % len(emails), now - timedelta(seconds=s)) for m, s in early if m % len(emails) not in left]
         for member, at in opens:
             sandbox.record_open(campaign, emails[member], at=at)

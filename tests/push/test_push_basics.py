@@ -19,11 +19,13 @@ def test_first_push_creates_every_eligible_member_with_typed_fields(world):
     assert set(members) <= allowed
     assert all(member["status"] == "subscribed" for member in members.values())
     fields = world.sandbox.merge_fields(world.list_id)
-    assert fields["TIER"]["type"] == "dropdown" and set(fields["TIER"]["options"]["choices"]) == {"Gold", "Silver", "Bronze"}
+    assert (fields["TIER"]["type"] == "dropdown"
+            and set(fields["TIER"]["options"]["choices"]) == {"Gold", "Silver", "Bronze"})
     # A new audience has BIRTHDAY as MM/DD: its format is followed (the mapping's DD/MM is for fields it creates).
     assert (fields["BIRTHDAY"]["type"], fields["BIRTHDAY"]["options"]["date_format"]) == ("birthday", "MM/DD")
     birthdays = {r["email"].strip().lower(): r["birthday"] for r in rows if r["birthday"] and r["email"]}
-    pushed = [(members[email]["fields"].get("BIRTHDAY"), birthdays[email]) for email in members if email in birthdays and email not in shared]
+    pushed = [(members[email]["fields"].get("BIRTHDAY"), birthdays[email]) for email in members
+              if email in birthdays and email not in shared]
     assert pushed and all(value == f"{born:%m/%d}" for value, born in pushed)
     assert (fields["SINCE"]["type"], fields["SINCE"]["options"]["date_format"]) == ("date", "DD/MM/YYYY")
     assert fields["LTV"]["type"] == "number" and fields["ADDRESS"]["type"] == "address"

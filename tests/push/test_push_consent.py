@@ -18,7 +18,8 @@ def pushed_contact(world, **extra):
     rows = world.contacts()
     for row in rows:
         email = (row["email"] or "").strip().lower()
-        if eligible(row) and email in members and sum(1 for r in rows if (r["email"] or "").strip().lower() == email) == 1:
+        if (eligible(row) and email in members
+                and sum(1 for r in rows if (r["email"] or "").strip().lower() == email) == 1):
             return row, email
     raise AssertionError("no pushed contact")
 
@@ -104,7 +105,7 @@ def test_terminal_rejections_are_recorded_and_not_retried(world):
     world.sandbox.permanently_delete(world.list_id, email)
     world.edit_contact(row["id"], first_name="Again")
     report = push_audience(world.settings, "newsletter")
-    assert ("%s" % row["id"], "forgotten_email") in {(c, r) for c, r, _ in report.rejections}
+    assert (str(row["id"]), "forgotten_email") in {(c, r) for c, r, _ in report.rejections}
     assert world.state(row["id"]).reason_code == "forgotten_email"
     world.sandbox.reset_traffic()
     again = push_audience(world.settings, "newsletter", full=True)  # every contact read: none is sent again
@@ -164,7 +165,8 @@ def test_a_type_conflict_with_an_existing_field_is_a_clear_error(world):
     client.api_client.host = world.sandbox.base_url
     client.lists.add_list_merge_field(world.list_id, {"tag": "TIER", "name": "Tier", "type": "text"})
     world.sandbox.reset_traffic()
-    with pytest.raises(ConfigError, match="merge field TIER is of type text in Mailchimp but the mapping says dropdown"):
+    with pytest.raises(ConfigError,
+                       match="merge field TIER is of type text in Mailchimp but the mapping says dropdown"):
         push_audience(world.settings, "newsletter")
     assert world.writes() == 0
 

@@ -31,7 +31,8 @@ def test_an_unreachable_server_is_reported_with_the_password_hidden(url, shown):
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        (f"postgresql://crm:{SECRET}@db:notaport/state", r"postgresql://crm:\*\*\*@db:notaport/state.*not a database URL"),
+        (f"postgresql://crm:{SECRET}@db:notaport/state",
+         r"postgresql://crm:\*\*\*@db:notaport/state.*not a database URL"),
         ("state.db", r"'state.db' is not a database URL; expected e.g. sqlite:///"),
         (f"oracle://crm:{SECRET}@db/state", r"oracle://crm:\*\*\*@db/state: backend 'oracle' is not supported"),
         (f"postgresql+nodriver://crm:{SECRET}@db/state", r"no SQLAlchemy dialect for 'postgresql\+nodriver'"),
@@ -53,7 +54,8 @@ def test_an_unopenable_sqlite_file_is_reported(tmp_path):
     folder_not_file = tmp_path / "state.db"
     folder_not_file.mkdir()
 
-    with pytest.raises(ConnectionFailed, match=r"state store sqlite:///.*state.db: upgrading the schema failed: unable to open"):
+    with pytest.raises(ConnectionFailed,
+                       match=r"state store sqlite:///.*state.db: upgrading the schema failed: unable to open"):
         open_state(f"sqlite:///{folder_not_file}")
 
 
@@ -64,7 +66,8 @@ def test_a_driver_message_quoting_the_password_is_blanked():
     with pytest.raises(ConnectionFailed) as failure, translate_errors(url, "reading runs"):
         raise driver_failure
 
-    assert str(failure.value) == "state store postgresql+psycopg://crm:***@db/state: reading runs failed: password *** rejected"
+    assert str(failure.value) == ("state store postgresql+psycopg://crm:***@db/state: reading runs failed: "
+                                  "password *** rejected")
 
 
 def test_display_url_hides_the_password_even_when_unparseable():

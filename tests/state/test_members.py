@@ -29,7 +29,8 @@ def pushed(contact_id: str, version: int = 1, **extra) -> MemberOutcome:
 
 def row_count(engine, audience: str = AUDIENCE) -> int:
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(MEMBERS).where(MEMBERS.c.audience == audience)).scalar_one()
+        query = select(func.count()).select_from(MEMBERS).where(MEMBERS.c.audience == audience)
+        return conn.execute(query).scalar_one()
 
 
 def test_bulk_upsert_across_chunks_updates_in_place(store, engine):
@@ -67,7 +68,8 @@ def test_a_failure_keeps_what_was_last_pushed(store):
 def test_a_failure_records_the_status_the_provider_reported(store):
     store.save_member_outcomes(AUDIENCE, [pushed("c1")])
 
-    store.save_member_outcomes(AUDIENCE, [MemberOutcome("c1", provider_status="cleaned", reason_code="invalid_address")])
+    store.save_member_outcomes(AUDIENCE,
+                               [MemberOutcome("c1", provider_status="cleaned", reason_code="invalid_address")])
 
     state = store.member_states(AUDIENCE, ["c1"])["c1"]
     assert (state.provider_status, state.reason_code, state.payload_hash) == ("cleaned", "invalid_address", "h1-c1")
@@ -138,7 +140,8 @@ def test_contact_ids_differing_only_in_case_are_different_members(store, engine)
 def test_unicode_and_longest_values_round_trip(store):
     email = "zoë.ñandú@例え.jp"
     longest = "x" * 180 + "@example.o"  # 191 characters
-    store.save_member_outcomes(AUDIENCE, [pushed("c1", email=email, payload={"NAAM": "Zoë 🚀"}), pushed("c2", email=longest)])
+    store.save_member_outcomes(AUDIENCE, [pushed("c1", email=email, payload={"NAAM": "Zoë 🚀"}),
+                                          pushed("c2", email=longest)])
 
     states = store.member_states(AUDIENCE, ["c1", "c2"])
     assert (states["c1"].email, states["c1"].payload) == (email, {"NAAM": "Zoë 🚀"})

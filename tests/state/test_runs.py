@@ -27,7 +27,8 @@ def test_a_run_round_trips_with_counts_error_and_duration(database_url):
     clock = TickingClock(datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC), timedelta(minutes=5, microseconds=7))
     with open_state(database_url, clock=clock) as store:
         run_id = store.start_run(RunKind.PUSH, "newsletter")
-        store.finish_run(run_id, RunOutcome.PARTIAL, {"created": 3, "updated": 2, "failed": 1}, error="1 record rejected")
+        store.finish_run(run_id, RunOutcome.PARTIAL, {"created": 3, "updated": 2, "failed": 1},
+                         error="1 record rejected")
 
         [run] = store.recent_runs()
 

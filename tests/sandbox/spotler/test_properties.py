@@ -108,7 +108,10 @@ def test_purge_clears_every_property_not_sent_permissions_included(spotler, api)
 
 def test_only_the_permission_bits_sent_change(spotler, api):
     api.upsert("CRM-1", email="jan@example.nl", permissions=[{"bit": 2, "enabled": True}])
-    bits = lambda: {p["bit"]: p["enabled"] for p in spotler.contact("CRM-1")["properties"]["permissions"]}
+
+    def bits():
+        return {p["bit"]: p["enabled"] for p in spotler.contact("CRM-1")["properties"]["permissions"]}
+
     assert bits() == {1: False, 2: True}
     api.upsert("CRM-1", permissions=[{"bit": 1, "enabled": True}])
     assert bits() == {1: True, 2: True}
