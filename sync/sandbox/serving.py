@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol, Self
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 from sync.errors import ConnectionFailed
 
@@ -18,8 +18,14 @@ class _Traffic(Protocol):
 class ServedApp(Protocol):
     """What the shared parts need from a sandbox's app: its traffic counters and open connections."""
 
-    traffic: _Traffic
-    connections: set[socket.socket]
+    @property
+    def traffic(self) -> _Traffic: ...
+
+    @property
+    def connections(self) -> set[socket.socket]: ...
+
+
+AppT = TypeVar("AppT", bound=ServedApp)
 
 
 class LoopbackServer(ThreadingHTTPServer):
@@ -62,13 +68,13 @@ class TrackedHandler(BaseHTTPRequestHandler):
         """Silent: tests read the request log through the sandbox instead."""
 
 
-class ServedSandbox:
+class ServedSandbox(Generic[AppT]):
     """Start/stop of a sandbox's server on a background thread; subclasses call ``_serve_with`` first."""
 
     label = "sandbox"
     poll_seconds = 0.05
 
-    def _serve_with(self, address: tuple[str, int], app: ServedApp, handler: type[BaseHTTPRequestHandler]) -> None:
+    def _serve_with(self, address: tuple[str, int], app: AppT, handler: type[BaseHTTPRequestHandler]) -> None:
         self._address = address
         self._app = app
         self._handler = handler

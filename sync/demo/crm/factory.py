@@ -11,9 +11,10 @@ from __future__ import annotations
 import itertools
 import random
 import string
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, Protocol, TypedDict, TypeVar
 
 from sync.demo.crm.people import (
     FAKE_DOMAINS,
@@ -65,10 +66,23 @@ def fill_template(rng: random.Random, template: str) -> str:
     return "".join(out)
 
 
-def picker(rng: random.Random) -> Callable[[Sequence], object]:
+_T = TypeVar("_T")
+
+
+class Picker(Protocol):
+    """Picks one item of a sequence, typed as that sequence's items."""
+
+    def __call__(self, items: Sequence[_T], /) -> _T: ...
+
+
+def picker(rng: random.Random) -> Picker:
     """A faster ``rng.choice``: one ``random()`` call per pick (the demo needs millions)."""
     draw = rng.random
-    return lambda items: items[int(draw() * len(items))]
+
+    def pick(items: Sequence[_T], /) -> _T:
+        return items[int(draw() * len(items))]
+
+    return pick
 
 
 def _moment(rng: random.Random, start: datetime, end: datetime) -> datetime:
@@ -89,12 +103,38 @@ class OrganisationInfo:
     locale: Locale
 
 
+class ContactRow(TypedDict):
+    """A ``contacts`` row as the factory draws it."""
+
+    id: int
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    street: str | None
+    postal_code: str | None
+    city: str | None
+    region: str | None
+    country: str
+    language: str
+    birthday: date | None
+    email_opt_in: bool | None
+    postal_opt_in: bool | None
+    email_opt_out: bool
+    email_invalid: bool
+    email_invalid_reason: str | None
+    organisation_id: int | None
+    created_at: datetime
+    modified_at: datetime
+    deleted: bool
+
+
 @dataclass(frozen=True, slots=True)
 class ContactRows:
     """One contact: its ``contacts`` row, its ``contacts_cf`` row and its list memberships."""
 
-    contact: dict
-    custom: dict
+    contact: ContactRow
+    custom: dict[str, Any]
     list_ids: tuple[int, ...]
 
 
@@ -108,13 +148,13 @@ class DemoFactory:
         self._columns = columns
         self._cumulative_weights = list(itertools.accumulate(locale.weight for locale in LOCALES))
         self._organisations: list[OrganisationInfo] = []
-        self._previous: dict | None = None
+        self._previous: ContactRow | None = None
         self._slugs: dict[str, str] = {}  # names repeat a lot: slug each one once
 
     def _locale(self) -> Locale:
         return self._rng.choices(LOCALES, cum_weights=self._cumulative_weights)[0]
 
-    def organisations(self, count: int) -> Iterator[dict]:
+    def organisations(self, count: int) -> Iterator[dict[str, Any]]:
         """Rows for ``organisations``, ids 1..count; about 8% are locked for mailing."""
         rng = self._rng
         pick = self._pick
@@ -141,9 +181,11 @@ class DemoFactory:
         pick = self._pick
         previous = self._previous
         household = previous is not None and previous["email"] is not None and rng.random() < 0.03
-        organisation = None
-        if household:
-            locale = next(loc for loc in LOCALES if loc.country == previous["country"])
+        # The contact this one shares a household with, if any.
+        housemate = previous if household else None
+        organisation: OrganisationInfo | None = None
+        if housemate is not None:
+            locale = next(loc for loc in LOCALES if loc.country == housemate["country"])
         elif self._organisations and rng.random() < 0.35:
             organisation = pick(self._organisations)
             locale = organisation.locale
@@ -151,16 +193,17 @@ class DemoFactory:
             locale = self._locale()
         female = rng.random() < 0.5
         first = pick(locale.female_first_names if female else locale.male_first_names)
-        last = previous["last_name"] if household else pick(locale.last_names)
+        last = housemate["last_name"] if housemate is not None else pick(locale.last_names)
         if female and not household:
             last = female_form(last, locale.country)
         city, postal_template = pick(locale.cities)
         created_at = _moment(rng, _FIRST_CREATED, ANCHOR)
-        row = {
+        row: ContactRow = {
             "id": contact_id,
             "first_name": first,
             "last_name": last,
-            "email": previous["email"] if household else self._email(contact_id, first, last, locale, organisation),
+            "email": (housemate["email"] if housemate is not None
+                      else self._email(contact_id, first, last, locale, organisation)),
             "phone": fill_template(rng, locale.phone_template) if rng.random() < 0.7 else None,
             "street": None, "postal_code": None, "city": None, "region": None,
             "country": locale.country,
@@ -176,15 +219,15 @@ class DemoFactory:
             "modified_at": _moment(rng, created_at, ANCHOR) if rng.random() < 0.7 else created_at,
             "deleted": rng.random() < 0.01,
         }
-        if household:
-            row.update(street=previous["street"], postal_code=previous["postal_code"], city=previous["city"],
-                       region=previous["region"])
+        if housemate is not None:
+            row.update({"street": housemate["street"], "postal_code": housemate["postal_code"],
+                        "city": housemate["city"], "region": housemate["region"]})
         elif rng.random() < 0.85:
             number = str(1 + int(rng.random() * 239)) + pick(("", "", "", "a", "b"))
-            row.update(street=locale.street_format.format(street=pick(locale.streets), number=number),
-                       postal_code=fill_template(rng, postal_template), city=city, region=REGIONS[city])
+            row.update({"street": locale.street_format.format(street=pick(locale.streets), number=number),
+                        "postal_code": fill_template(rng, postal_template), "city": city, "region": REGIONS[city]})
         if row["email"] and rng.random() < 0.02:
-            row.update(email_invalid=True, email_invalid_reason=pick(INVALID_REASONS))
+            row.update({"email_invalid": True, "email_invalid_reason": pick(INVALID_REASONS)})
         self._previous = row
         custom = self._custom_values(contact_id)
         return ContactRows(row, custom, self._memberships(custom))
@@ -224,7 +267,7 @@ class DemoFactory:
             slug = self._slugs[name] = ascii_slug(name)
         return slug
 
-    def _custom_values(self, contact_id: int) -> dict:
+    def _custom_values(self, contact_id: int) -> dict[str, Any]:
         rng, column = self._rng, self._columns
         pick = self._pick
         return {
@@ -239,7 +282,7 @@ class DemoFactory:
             column["preferred_contact"]: pick(_CHANNELS) if rng.random() < 0.65 else None,
         }
 
-    def _memberships(self, custom: dict) -> tuple[int, ...]:
+    def _memberships(self, custom: dict[str, Any]) -> tuple[int, ...]:
         rng, column = self._rng, self._columns
         lists = []
         if rng.random() < 0.45:

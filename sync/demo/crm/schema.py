@@ -7,6 +7,7 @@ Custom fields are stored the way real CRMs store them: metadata rows in ``custom
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     Boolean,
@@ -25,8 +26,18 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeEngine
 
+
+class _TableOptions(TypedDict):
+    """Dialect-specific ``Table`` keyword arguments, typed per key so they splat into ``Table(...)``."""
+
+    mysql_charset: str
+    mysql_collate: str
+    mariadb_charset: str
+    mariadb_collate: str
+
+
 # MariaDB: always utf8mb4, whatever the server's default; the other dialects ignore these.
-_TABLE_OPTIONS = {
+_TABLE_OPTIONS: _TableOptions = {
     "mysql_charset": "utf8mb4",
     "mysql_collate": "utf8mb4_unicode_ci",
     "mariadb_charset": "utf8mb4",
@@ -85,14 +96,15 @@ class CrmTables:
     activities: Table
 
 
-def _custom_column_type(field_type: str) -> TypeEngine:
-    return {
+def _custom_column_type(field_type: str) -> TypeEngine[Any]:
+    types: dict[str, TypeEngine[Any]] = {
         "text": String(255),
         "number": Numeric(12, 2),
         "date": Date(),
         "dropdown": String(100),
         "checkbox": Boolean(),
-    }[field_type]
+    }
+    return types[field_type]
 
 
 def crm_tables(custom_fields: tuple[CustomFieldDef, ...] = DEMO_CUSTOM_FIELDS) -> CrmTables:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 BODY_KINDS = ("problem", "empty", "html", "truncated", "drop")
 TITLES = {400: "Bad Request", 401: "API Key Invalid", 403: "Forbidden", 404: "Resource Not Found",
@@ -48,12 +49,15 @@ class Hook:
     path_contains: str | None
 
 
-class Faults:
-    """The fault plan of one sandbox (``sandbox.faults``); safe to change while requests are running."""
+FaultT = TypeVar("FaultT", bound=Fault)
+
+
+class FaultPlan(Generic[FaultT]):
+    """The queue of faults and hooks both sandboxes share; each adds its own ``*_next`` methods."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._plan: list[Fault] = []
+        self._plan: list[FaultT] = []
         self._hooks: list[Hook] = []
 
     def before_request(self, number: int, action: Callable[[], None], *, method: str | None = None,
@@ -64,6 +68,49 @@ class Faults:
             raise ValueError(f"number must be at least 1; got {number}")
         with self._lock:
             self._hooks.append(Hook(number, action, method, path_contains))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._plan.clear()
+            self._hooks.clear()
+
+    @property
+    def pending(self) -> int:
+        """How many faulted answers are still to come."""
+        with self._lock:
+            return sum(f.remaining for f in self._plan)
+
+    def take(self, method: str, path: str) -> FaultT | None:
+        """The fault for this request, if any (used by the server); runs the hooks that are due first."""
+        with self._lock:
+            due = []
+            for hook in list(self._hooks):
+                if (hook.method is None or hook.method == method) and (
+                        hook.path_contains is None or hook.path_contains in path):
+                    hook.countdown -= 1
+                    if hook.countdown <= 0:
+                        self._hooks.remove(hook)
+                        due.append(hook)
+        for hook in due:
+            hook.action()
+        with self._lock:
+            for fault in self._plan:
+                if fault.matches(method, path):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._plan.remove(fault)
+                    return fault
+        return None
+
+    def _add(self, fault: FaultT) -> None:
+        if fault.remaining < 1:
+            raise ValueError(f"n must be at least 1; got {fault.remaining}")
+        with self._lock:
+            self._plan.append(fault)
+
+
+class Faults(FaultPlan[Fault]):
+    """The fault plan of one sandbox (``sandbox.faults``); safe to change while requests are running."""
 
     def fail_next(self, n: int = 1, status: int = 503, *, body: str = "problem", method: str | None = None,
                   path_contains: str | None = None, delay: float = 0.0, path_is: str | None = None,
@@ -99,42 +146,3 @@ class Faults:
         """Carry out the next ``n`` matching requests at once, then hold their answers for ``seconds``: the
         API applied the write, and a client killed or timed out meanwhile never learns it did."""
         self._add(Fault(n, None, "problem", 0.0, method, path_contains, answer_delay=seconds, path_is=path_is))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._plan.clear()
-            self._hooks.clear()
-
-    @property
-    def pending(self) -> int:
-        """How many faulted answers are still to come."""
-        with self._lock:
-            return sum(f.remaining for f in self._plan)
-
-    def take(self, method: str, path: str) -> Fault | None:
-        """The fault for this request, if any (used by the server); runs the hooks that are due first."""
-        with self._lock:
-            due = []
-            for hook in list(self._hooks):
-                if (hook.method is None or hook.method == method) and (
-                        hook.path_contains is None or hook.path_contains in path):
-                    hook.countdown -= 1
-                    if hook.countdown <= 0:
-                        self._hooks.remove(hook)
-                        due.append(hook)
-        for hook in due:
-            hook.action()
-        with self._lock:
-            for fault in self._plan:
-                if fault.matches(method, path):
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._plan.remove(fault)
-                    return fault
-        return None
-
-    def _add(self, fault: Fault) -> None:
-        if fault.remaining < 1:
-            raise ValueError(f"n must be at least 1; got {fault.remaining}")
-        with self._lock:
-            self._plan.append(fault)

@@ -24,9 +24,11 @@ MERGE_FIELD_TYPES = (
     "text", "number", "address", "phone", "date", "url", "imageurl", "radio", "dropdown", "birthday", "zip",
 )
 # A new audience's fields, as Mailchimp makes them (BIRTHDAY in its default format, MM/DD).
-DEFAULT_FIELDS = (("FNAME", "First Name", "text", {}), ("LNAME", "Last Name", "text", {}),
-                  ("ADDRESS", "Address", "address", {}), ("PHONE", "Phone Number", "phone", {}),
-                  ("BIRTHDAY", "Birthday", "birthday", {"date_format": "MM/DD"}))
+DEFAULT_FIELDS: tuple[tuple[str, str, str, dict[str, str]], ...] = (
+    ("FNAME", "First Name", "text", {}), ("LNAME", "Last Name", "text", {}),
+    ("ADDRESS", "Address", "address", {}), ("PHONE", "Phone Number", "phone", {}),
+    ("BIRTHDAY", "Birthday", "birthday", {"date_format": "MM/DD"}),
+)
 _TAG = re.compile(r"^[A-Z0-9_]{1,10}$")
 
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import unquote
 
 from sync.sandbox.mailchimp.problems import bad_request, method_not_allowed, not_found
@@ -20,6 +20,7 @@ from sync.sandbox.mailchimp.state import SandboxState
 MAX_COUNT = 1000
 DEFAULT_COUNT = 10
 T = TypeVar("T")
+RequestT = TypeVar("RequestT")  # the request type a router's handlers take (the Spotler sandbox has its own)
 
 
 @dataclass(slots=True)
@@ -86,25 +87,25 @@ Handler = Callable[[Request], Reply]
 
 
 @dataclass(slots=True)
-class _Route:
+class _Route(Generic[RequestT]):
     template: str
     pattern: re.Pattern[str]
-    handlers: dict[str, Handler] = field(default_factory=dict)
+    handlers: dict[str, Callable[[RequestT], Reply]] = field(default_factory=dict)
 
 
-class Router:
+class Router(Generic[RequestT]):
     """Finds the handler for a method and path; unknown paths 404 and unknown methods 405."""
 
-    def __init__(self, routes: Iterable[tuple[str, str, Handler]]):
-        self._routes: dict[str, _Route] = {}
+    def __init__(self, routes: Iterable[tuple[str, str, Callable[[RequestT], Reply]]]):
+        self._routes: dict[str, _Route[RequestT]] = {}
         for method, template, handler in routes:
             route = self._routes.get(template)
             if route is None:
                 pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "/?$")
-                route = self._routes[template] = _Route(template, pattern)
+                route = self._routes[template] = _Route[RequestT](template, pattern)
             route.handlers[method] = handler
 
-    def resolve(self, method: str, path: str) -> tuple[Handler, dict[str, str], str]:
+    def resolve(self, method: str, path: str) -> tuple[Callable[[RequestT], Reply], dict[str, str], str]:
         """``(handler, path parameters, template)`` for a request, or an ``ApiProblem``."""
         for route in self._routes.values():
             match = route.pattern.match(path)

@@ -26,7 +26,7 @@ from sync.sandbox.mailchimp import merge_fields as merge_field_routes
 from sync.sandbox.mailchimp.addresses import subscriber_hash
 from sync.sandbox.mailchimp.faults import Faults
 from sync.sandbox.mailchimp.members import member_view
-from sync.sandbox.mailchimp.routing import Router
+from sync.sandbox.mailchimp.routing import Request, Router
 from sync.sandbox.mailchimp.server import App, Handler, Latency, Traffic
 from sync.sandbox.mailchimp.state import Activity, Audience, Member, SandboxState
 from sync.sandbox.mailchimp.times import coerce_time, utc_now
@@ -36,12 +36,12 @@ MAX_CONNECTIONS = 10
 _API_KEY = re.compile(r"^[0-9a-f]{32}-[a-z]+[0-9]+$")
 
 
-def _router() -> Router:
+def _router() -> Router[Request]:
     return Router([*account.ROUTES, *merge_field_routes.ROUTES, *member_routes.ROUTES, *batch.ROUTES,
                    *segments.ROUTES, *campaigns.ROUTES])
 
 
-class MailchimpSandbox(ServedSandbox):
+class MailchimpSandbox(ServedSandbox[App]):
     """A fake Mailchimp account served at ``base_url`` (``http://127.0.0.1:PORT/3.0``)."""
 
     label = "Mailchimp sandbox"

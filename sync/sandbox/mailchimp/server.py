@@ -103,7 +103,7 @@ class App:
 
     api_key: str
     state: SandboxState
-    router: Router
+    router: Router[Request]
     faults: Faults
     traffic: Traffic
     max_in_flight: int

@@ -137,7 +137,7 @@ def _update(
     merge_values = _merge_values(audience, body, member.merge_fields, skip_merge_validation)
 
     changed = merge_values != member.merge_fields
-    if new_hash is not None:
+    if new_hash is not None and email is not None:  # email is always set when new_hash is
         audience.rehash(member, email, new_hash)
         changed = True
     elif email is not None and email.strip() and email.strip() != member.email_address:

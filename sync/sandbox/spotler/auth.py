@@ -11,13 +11,23 @@ import hmac
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 from oauthlib.oauth1.rfc5849 import SIGNATURE_HMAC_SHA1
 
 TIMESTAMP_LIFETIME = 600
 _FORM = "application/x-www-form-urlencoded"
+
+
+class Headers(Protocol):
+    """What ``verify`` reads of request headers: ``http.server``'s (case-insensitive) ``Message`` or a mapping."""
+
+    def keys(self) -> Iterable[str]: ...
+
+    def __getitem__(self, name: str, /) -> str: ...
+
+    def get(self, name: str, default: str, /) -> str: ...
 
 
 class _Validator(RequestValidator):
@@ -57,7 +67,7 @@ class OAuthVerifier:
         self._lock = threading.Lock()
         self._endpoint = SignatureOnlyEndpoint(_Validator(key, secret, self._seen))
 
-    def verify(self, uris: Iterable[str], method: str, body: bytes, headers: Mapping[str, str]) -> str | None:
+    def verify(self, uris: Iterable[str], method: str, body: bytes, headers: Headers) -> str | None:
         """None when the request is signed right, else why not."""
         form = _FORM in headers.get("Content-Type", "")
         text = body.decode("utf-8", "replace") if form else None

@@ -19,10 +19,10 @@ class Fault(mailchimp_faults.Fault):
     """One scripted behaviour; ``retry_after`` (seconds) is sent as a ``Retry-After`` header."""
 
 
-class Faults(mailchimp_faults.Faults):
+class Faults(mailchimp_faults.FaultPlan[Fault]):
     """``fail_next``, ``drop_next``, ``slow_next`` and ``hold_answer_next``; safe to change while requests run."""
 
-    def fail_next(self, count: int = 1, status: int = 503, method: str | None = None,  # type: ignore[override]
+    def fail_next(self, count: int = 1, status: int = 503, method: str | None = None,
                   path_contains: str | None = None, body: str = "json", retry_after: int | None = None,
                   delay: float = 0.0) -> None:
         """Answer the next ``count`` matching requests with ``status`` and ``body``: ``json`` (an
@@ -37,12 +37,12 @@ class Faults(mailchimp_faults.Faults):
         """A burst of ``count`` 429s."""
         self.fail_next(count, 429, method, path_contains, "json" if with_body else "empty", retry_after)
 
-    def drop_next(self, count: int = 1, method: str | None = None,  # type: ignore[override]
+    def drop_next(self, count: int = 1, method: str | None = None,
                   path_contains: str | None = None) -> None:
         """Close the next ``count`` matching connections without answering."""
         self._add(Fault(count, 599, "drop", 0.0, method, path_contains))
 
-    def slow_next(self, count: int = 1, delay: float = 1.0, method: str | None = None,  # type: ignore[override]
+    def slow_next(self, count: int = 1, delay: float = 1.0, method: str | None = None,
                   path_contains: str | None = None) -> None:
         """Hold the next ``count`` matching requests for ``delay`` seconds, then answer them normally."""
         self._add(Fault(count, None, "json", delay, method, path_contains))
@@ -51,7 +51,3 @@ class Faults(mailchimp_faults.Faults):
                          path_contains: str | None = None) -> None:
         """Carry out the next ``count`` matching requests at once, then hold their answers for ``seconds``."""
         self._add(Fault(count, None, "json", 0.0, method, path_contains, answer_delay=seconds))
-
-    def take(self, method: str, path: str) -> Fault | None:  # type: ignore[override]
-        found = super().take(method, path)
-        return found if isinstance(found, Fault) else None

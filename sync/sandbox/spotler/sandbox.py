@@ -41,7 +41,7 @@ API_PATH = "/integrationservice-1.1.0"
 Moment = datetime | str | None
 
 
-class SpotlerSandbox(ServedSandbox):
+class SpotlerSandbox(ServedSandbox[App]):
     """A fake Mail+ account served at ``base_url`` (``http://127.0.0.1:PORT/integrationservice-1.1.0``)."""
 
     label = "Spotler sandbox"

@@ -11,13 +11,14 @@ import json
 import socket
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from sync.sandbox.mailchimp.problems import ApiProblem
-from sync.sandbox.mailchimp.routing import Router
+from sync.sandbox.mailchimp.routing import Reply, Router
 from sync.sandbox.mailchimp.server import Traffic
 from sync.sandbox.serving import TrackedHandler
 from sync.sandbox.spotler.auth import OAuthVerifier
@@ -41,7 +42,7 @@ class App:
     """Everything a handler thread needs; one per sandbox. ``link_base`` is where ``paging.next`` URLs point."""
 
     state: SpotlerState
-    router: Router
+    router: Router[ApiRequest]
     faults: Faults
     traffic: Traffic
     verifier: OAuthVerifier
@@ -161,7 +162,8 @@ class Handler(TrackedHandler):
         self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
 
 
-def _resolve(router: Router, method: str, path: str) -> tuple[Any, dict[str, str], str]:
+def _resolve(router: Router[ApiRequest], method: str,
+             path: str) -> tuple[Callable[[ApiRequest], Reply], dict[str, str], str]:
     """The router's answer, with its Mailchimp-shaped 404/405 turned into Mail+ errors."""
     try:
         return router.resolve(method, path)

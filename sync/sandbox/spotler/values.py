@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from sync.sandbox.spotler.catalogue import Catalogue, Property
 
@@ -74,7 +74,7 @@ def _bits(prop: Property, value: Any) -> dict[int, bool]:
     return bits
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
