@@ -137,7 +137,7 @@ def push_scope(settings: Settings, ready: Prepared, asked_full: bool) -> PushSco
     choice = choose_mode(datetime.now(UTC), ready.store.last_completed_push(name, PushMode.FULL),
                          ready.store.last_completed_push(name), ready.fingerprint, audience.full_every_days,
                          timedelta(seconds=settings.crm.change_overlap_seconds), asked_full)
-    if choice.mode is PushMode.FULL:
+    if choice.mode is PushMode.FULL or choice.since is None:  # an incremental choice always says since when
         return choice
     limit = max(INCREMENTAL_MINIMUM, ready.crm.count_contacts() // 4)
     changed = ready.crm.changed_contact_ids(choice.since, limit)

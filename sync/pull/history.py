@@ -46,7 +46,7 @@ class Event:
         campaign = "" if self.action in ("unsubscribe", "cleaned") else self.campaign_id
         when = self.occurred_at
         stamp = f"{when.year:04d}-{when.month:02d}-{when.day:02d}T{when.hour:02d}:{when.minute:02d}:{when.second:02d}Z"
-        identity = (self.provider, campaign, self.email_id, self.action, stamp, self.url)
+        identity: tuple[str, ...] = (self.provider, campaign, self.email_id, self.action, stamp, self.url)
         identity += (self.ref,) if self.ref else ()
         object.__setattr__(self, "key", hashlib.sha256("\x1f".join(identity).encode("utf-8")).hexdigest())
 
