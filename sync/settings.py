@@ -33,6 +33,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError
 
+from sync.connectors.registry import DEFAULT_PROVIDER, ProviderName, kit
 from sync.errors import ConfigError
 from sync.state.models import AUDIENCE_LENGTH
 from sync.yamlfile import YamlDocument, dotted, model_keys, read_text_file, read_yaml
@@ -87,7 +88,7 @@ class LeavePolicy(StrEnum):
 class AudienceSettings(_Section):
     """One provider audience kept equal to a set of CRM contacts."""
 
-    provider: Literal["mailchimp", "spotler"] = Field("mailchimp", description="Which provider holds the audience.")
+    provider: ProviderName = Field(DEFAULT_PROVIDER, description="Which provider holds the audience.")
     audience_id: str | None = Field(
         None, min_length=1, description="The Mailchimp audience (list) id; Spotler has one contact database per account."
     )
@@ -123,13 +124,7 @@ class AudienceSettings(_Section):
 
     @model_validator(mode="after")
     def _provider_needs(self) -> AudienceSettings:
-        if self.provider == "mailchimp" and not self.audience_id:
-            raise ValueError("a Mailchimp audience needs audience_id (the list id)")
-        if self.provider == "spotler" and not self.permission_bits:
-            raise ValueError("a Spotler audience needs permission_bits: the bit(s) that mean consent, e.g. [1]")
-        if self.provider == "spotler" and self.reoptin:
-            raise ValueError("Spotler has no re-opt-in confirmation mail: switching a permission bit back on would "
-                             "re-subscribe someone who unsubscribed; set reoptin: false")
+        kit(self.provider).check_audience(self)  # what this provider needs (sync/connectors/<provider>/kit.py)
         if any(bit < 1 for bit in self.permission_bits):
             raise ValueError("permission_bits are positive numbers, as Spotler lists them in contact/properties/list")
         return self

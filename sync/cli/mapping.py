@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from sync.cli.context import App, pass_app
-from sync.connectors.mailchimp.fields import MAX_MERGE_FIELDS
+from sync.connectors.registry import PROVIDER_NAMES, kit
 from sync.connectors.sql.crm import open_crm
 from sync.errors import ConfigError, ProblemsFound
 from sync.mapping.check import ConfiguredAudience, check_audiences, check_mapping
@@ -38,8 +38,8 @@ def check(app: App, mapping_path: str | None, online: bool) -> None:
         crm_fields = crm.describe_fields()
     configured = {name: ConfiguredAudience(audience.mapping or name, audience.provider, audience.consent_field)
                   for name, audience in app.settings.audiences.items()}
-    problems = check_mapping(loaded, crm_fields) + check_audiences(loaded, configured, {"mailchimp": MAX_MERGE_FIELDS},
-                                                                   crm_fields)
+    max_fields = {name: limit for name in PROVIDER_NAMES if (limit := kit(name).max_fields) is not None}
+    problems = check_mapping(loaded, crm_fields) + check_audiences(loaded, configured, max_fields, crm_fields)
     if problems:
         raise ProblemsFound(problems)
     audiences = len(loaded.audiences)
