@@ -4,22 +4,22 @@ Every stream is read up to the run's upper bound, ``feed_lag_seconds`` before th
 the whole run; a time cursor moves to that bound once its stream was read completely, and the next read
 starts ``feed_lag_seconds`` before the cursor, so an event Mailchimp shows late with an earlier time is
 still read (the ledger drops repeats). Report lists keep an anchored position (sync/paging.py) saved
-after every page. Same ledger and write protocol as sync/pull/importer.py; docs/pull.md argues why nothing is lost.
+after every page. Both cursor kinds are the generic ones of sync/pull/cursors.py. Same ledger and write protocol
+as sync/pull/importer.py; docs/pull.md argues why nothing is lost.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 
 from sync.connectors.mailchimp.reports import SECOND, MailchimpReports, iso, parse_time
-from sync.paging import ListKeptMoving, Position
+from sync.paging import Position
+from sync.pull.cursors import TimeCursor, read_by_position, read_by_time
 from sync.pull.history import Event
 from sync.pull.importer import EventImporter, PullReport
 from sync.pull.placement import OWN_WRITE
 
-log = logging.getLogger(__name__)
 PROVIDER_REASONS = frozenset({"unsubscribed_in_provider", "cleaned_in_provider"})  # the pull's own reason codes
 ADMIN_REASON = "by an admin"  # Mailchimp's unsubscribe_reason for API and admin unsubscribes
 
@@ -35,6 +35,7 @@ class MailchimpPuller:
         self.lag = lag
         self.window_start = window_start
         self.store = importer.store
+        self.clock = TimeCursor(parse_time, iso, self.until, lag, margin=SECOND)
         self.prefix = f"mailchimp:{importer.audience}"
 
     def run(self) -> PullReport:
@@ -60,25 +61,12 @@ class MailchimpPuller:
 
     def _by_position(self, name: str, pages: Callable[[Position], Iterator[tuple[Position, list[Event]]]]) -> None:
         """Report lists: the anchored position reached, saved after every page."""
-        cursor = self.store.get_cursor(name)
-        try:
-            for position, events in pages(Position.parse(cursor.value if cursor else None)):
-                self.importer.import_page(events)
-                self.store.set_cursor(name, position.text())
-                self.importer.checkpoint("cursor_written")
-        except ListKeptMoving as error:
-            log.warning("%s: %s; it is read again next run", name, error)
+        read_by_position(self.importer, name, pages)
 
     def _by_time(self, name: str, pages: Callable[[datetime | None], Iterable[list[Event]]]) -> None:
         """Streams read by time: from ``lag`` before the cursor (plus Mailchimp's exclusive second) up to
         the run's upper bound; the cursor moves to that bound only after the whole stream."""
-        cursor = self.store.get_cursor(name)
-        since = parse_time(cursor.value) - self.lag - SECOND if cursor else None
-        if not self.importer.import_stream(name, pages(since)):
-            return
-        if cursor is None or self.until > parse_time(cursor.value):
-            self.store.set_cursor(name, iso(self.until))
-        self.importer.checkpoint("cursor_written")
+        read_by_time(self.importer, name, self.clock, pages)
 
     def _persons_own(self, events: list[Event]) -> list[Event]:
         """The unsubscribes that are the person's act. One crm-sync made itself (the state store holds it

@@ -1,6 +1,7 @@
 """The Spotler Mail+ pull: the account-wide feeds, each read over a window of change dates.
 
-Same ledger and write protocol as the Mailchimp pull (sync/pull/importer.py, docs/pull.md). Per feed the cursor is
+Same ledger and write protocol as the Mailchimp pull (sync/pull/importer.py, docs/pull.md), and the same time
+cursors (sync/pull/cursors.py). Per feed the cursor is
 the end of the last window read completely; the next window starts ``feed_lag_seconds`` before it and ends
 that long before the run started, so records Mail+ shows late are still read, and the ledger drops
 repeats. Feeds run in this order: interactions, the bounce feed, then contact changes, so a contact Mail+
@@ -23,6 +24,7 @@ from sync.connectors.spotler.feeds import (
     iso,
     parse_time,
 )
+from sync.pull.cursors import TimeCursor, read_by_time
 from sync.pull.history import Event
 from sync.pull.importer import EventImporter, PullReport
 from sync.pull.placement import PREVIOUS_ADDRESS
@@ -50,6 +52,7 @@ class SpotlerPuller:
         self.window_end = (run_start - lag).replace(microsecond=0)
         self.lag = lag
         self.prefix = f"spotler:{importer.audience}"
+        self.clock = TimeCursor(parse_time, iso, self.window_end, lag, first=self.window_start, skip_empty=True)
 
     def run(self) -> PullReport:
         steps = len(FEEDS) + 2
@@ -65,15 +68,9 @@ class SpotlerPuller:
         return self.importer.report
 
     def _window(self, name: str, pages: Window) -> None:
-        cursor = self.store.get_cursor(name)
-        start = parse_time(cursor.value) - self.lag if cursor else self.window_start
-        if start >= self.window_end:
-            return
-        if not self.importer.import_stream(name, pages(start, self.window_end)):
-            return
-        if cursor is None or self.window_end > parse_time(cursor.value):
-            self.store.set_cursor(name, iso(self.window_end))
-        self.importer.checkpoint("cursor_written")
+        """One feed from ``lag`` before its cursor (the window's start without one) to the window's end
+        (sync/pull/cursors.py)."""
+        read_by_time(self.importer, name, self.clock, lambda start: pages(start, self.window_end))
 
     def _new_unsubscribes(self, start: datetime, end: datetime) -> Pages:
         """Contacts Mail+ no longer mails that are news to the state store (``_news``): crm-sync's own
