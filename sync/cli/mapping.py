@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from sync.cli.context import App, pass_app
-from sync.connectors.registry import PROVIDER_NAMES, kit
+from sync.connectors.registry import PROVIDER_NAMES, kit, provider_title
 from sync.connectors.sql.crm import open_crm
 from sync.errors import ConfigError, ProblemsFound
 from sync.mapping.check import ConfiguredAudience, check_audiences, check_mapping
@@ -64,7 +64,8 @@ def _check_online(app: App, loaded: MappingFile, crm_fields: list) -> None:
         for line in report.to_make_by_hand:
             click.echo(f"  must be added in Mail+ (Contacts > Properties): {line}")
         if report.not_sent:
-            click.echo(f"  not sent to Spotler (no spotler: property): {', '.join(report.not_sent)}")
+            click.echo(f"  not sent to {provider_title(report.provider, short=True)} (no {report.provider}: property): "
+                       f"{', '.join(report.not_sent)}")
         for line in report.conflicts:
             click.echo(f"  problem: {line}")
         if not report.ok:
