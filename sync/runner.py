@@ -10,19 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 from sync.connectors.crm import CrmPort
 from sync.connectors.crms import open_crm
-from sync.connectors.mailchimp.audience import MailchimpAudience
-from sync.connectors.mailchimp.fields import (
-    FieldPlan,
-    follow_formats,
-    plan_merge_fields,
-)
-from sync.connectors.mailchimp.reports import MailchimpReports
-from sync.connectors.mailchimp.streams import MailchimpPuller
-from sync.connectors.provider import ProviderAudience
-from sync.connectors.spotler.audience import SpotlerAudience
-from sync.connectors.spotler.feeds import SpotlerFeeds
-from sync.connectors.spotler.mapping import build_properties, plan_properties
-from sync.connectors.spotler.streams import SpotlerPuller
+from sync.connectors.kit import ProviderKit
+from sync.connectors.provider import FieldPlan, ProviderAudience
+from sync.connectors.registry import kit
 from sync.errors import ConfigError
 from sync.mapping.load import load_mapping
 from sync.progress import Tracker
@@ -47,7 +37,7 @@ from sync.push.rules import RETRY_REASONS, MemberPlan
 from sync.push.stream import AudienceJob, PlanSummary, stream_plans
 from sync.push.summary import LeaveLimit, PushReport, summarise
 from sync.run_record import recorded_run
-from sync.settings import AudienceSettings, Settings
+from sync.settings import Settings
 from sync.state.members import MemberStateRow
 from sync.state.runs import PushMode
 from sync.state.store import StateStore, open_state
@@ -68,6 +58,7 @@ class Prepared:
     provider: ProviderAudience
     field_plan: FieldPlan
     member_count: int
+    kit: ProviderKit  # the provider's (sync/connectors/registry.py)
     provider_shape: object = None  # what of the provider's fields the values depend on (Spotler property types)
 
     @property
@@ -94,7 +85,7 @@ def audience_names(settings: Settings, only: str | None) -> list[str]:
 @contextmanager
 def prepared(settings: Settings, name: str, store: StateStore | None = None) -> Iterator[Prepared]:
     """Open the CRM, the state store (unless given) and the provider for one audience, and check its
-    merge fields."""
+    fields (the provider's kit: sync/connectors/kit.py)."""
     audience = settings.audiences[name]
     mapping_file = load_mapping(settings.mapping_file)
     mapping_name = audience.mapping or name
@@ -105,20 +96,12 @@ def prepared(settings: Settings, name: str, store: StateStore | None = None) -> 
             (nullcontext(store) if store else open_state(settings.state.url.get_secret_value())) as state:
         job = AudienceJob(name, audience, mapping_file.audiences[mapping_name],
                           _target_list_id(crm, audience.target_list), settings.crm.chunk_size)
-        if audience.provider == "spotler":
-            provider = SpotlerAudience(settings.spotler, audience.permission_bits)
-            job, field_plan, shape = _spotler_fields(provider, job)
-            member_count = state.active_member_count(name)  # Mail+ has no per-audience count
-        else:
-            provider = MailchimpAudience(settings.mailchimp, audience.audience_id)
-            member_count = provider.describe()["member_count"]
-            crm_fields = {crm_field.name: crm_field for crm_field in crm.describe_fields()}
-            field_plan = plan_merge_fields(job.mapping, provider.merge_fields(), crm_fields, name)
-            job = replace(job, mapping=follow_formats(job.mapping, field_plan.followed_formats))
-        if field_plan.conflicts:
-            raise ConfigError("\n".join(field_plan.conflicts))
-        yield Prepared(job, crm, state, provider, field_plan, member_count,
-                       shape if audience.provider == "spotler" else None)
+        provider_kit = kit(audience.provider)
+        setup = provider_kit.prepare(settings, audience, job, crm, state)
+        if setup.field_plan.conflicts:
+            raise ConfigError("\n".join(setup.field_plan.conflicts))
+        yield Prepared(setup.job, crm, state, setup.provider, setup.field_plan, setup.member_count, provider_kit,
+                       setup.shape)
 
 
 def plan_audience(settings: Settings, name: str, sample_limit: int = 20, full: bool = False) -> PlanSummary:
@@ -170,17 +153,16 @@ def push_audience(settings: Settings, name: str, force: bool = False, on_progres
         store.set_push_mode(run.id, scope.mode, ready.fingerprint)
         log.info("audience %s: %s", name, scope.describe())
         held_back = resolve_unsettled(name, ready.provider, ready.store)
-        if isinstance(ready.provider, SpotlerAudience):  # counted from the state store: count the resolved too
-            ready.member_count = ready.store.active_member_count(name)
-        for provider_field in ready.field_plan.to_create:
-            ready.provider.create_merge_field(provider_field)
-            log.info("created merge field %s (%s)", provider_field.tag, provider_field.type)
+        recounted = ready.kit.recount(ready.provider, ready.store, name)
+        if recounted is not None:
+            ready.member_count = recounted
+        ready.kit.create_fields(ready.provider, ready.field_plan)
         total = ready.crm.count_contacts() if scope.mode is PushMode.FULL else len(scope.contact_ids)
 
         def written(done: int, answered: int) -> None:  # how many will be sent is known only at the end
             track("members sent", done, None, f"{answered:,} batches answered, "
                                                f"{ready.provider.requests_made:,} provider requests so far")
-        owner_tag = ready.job.settings.ownership_tag if isinstance(ready.provider, MailchimpAudience) else None
+        owner_tag = ready.kit.owner_tag(ready.provider, ready.job.settings)
         threshold = ready.job.settings.safety_threshold
         executor = PushExecutor(ready.job, ready.provider, ready.store, ready.provider.batch_size,
                                 ready.provider.concurrency, owner_tag, checkpoint=checkpoint,
@@ -208,18 +190,13 @@ def pull_audience(settings: Settings, name: str, since: datetime | None = None,
         run.counts = report.counts
         run_start = datetime.now(UTC).replace(microsecond=0)
         with open_crm(settings.crm) as crm:
-            provider = _pull_provider(settings, audience)
+            provider_kit = kit(audience.provider)
+            provider = provider_kit.open_pull(settings, audience)
             importer = EventImporter(name, crm, store, report, audience.history == "event", run.id,
                                      checkpoint or (lambda point: None), _pull_progress(on_progress))
             window_start = pull_window_start(run_start, audience.pull_window_days, since)
             try:
-                if isinstance(provider, SpotlerAudience):
-                    SpotlerPuller(importer, SpotlerFeeds(provider, name), run_start, window_start,
-                                  timedelta(seconds=settings.spotler.feed_lag_seconds)).run()
-                else:
-                    reports = MailchimpReports(provider, name, settings.mailchimp.report_page_size)
-                    MailchimpPuller(importer, reports, run_start, window_start,
-                                    timedelta(seconds=settings.mailchimp.feed_lag_seconds)).run()
+                provider_kit.pull(settings, provider, importer, run_start, window_start)
             finally:
                 report.requests = provider.requests_made
         run.outcome = "ok"
@@ -234,23 +211,6 @@ def _pull_progress(track: Tracker | None) -> PullProgress | None:
         note = f"{report.events_read:,} events read, {report.events_imported:,} imported"
         track("", done, total, note if step == "done" else f"{step}: {note}")
     return tell
-
-
-def _spotler_fields(provider: SpotlerAudience, job: AudienceJob) -> tuple[AudienceJob, FieldPlan, dict]:
-    """Check the mapping against the account's properties; the job then formats values for their types
-    (returned too: a property of another type changes the values)."""
-    plan = plan_properties(job.mapping, provider.properties(), job.name, job.settings.permission_bits)
-    mapping = job.mapping
-    job = replace(job, build=lambda contact: build_properties(contact, mapping, plan))
-    return job, FieldPlan(conflicts=plan.conflicts), {"types": plan.types, "entries": plan.entries}
-
-
-def _pull_provider(settings: Settings, audience: AudienceSettings) -> MailchimpAudience | SpotlerAudience:
-    if audience.provider == "spotler":
-        return SpotlerAudience(settings.spotler, audience.permission_bits)
-    provider = MailchimpAudience(settings.mailchimp, audience.audience_id or "")
-    provider.describe()  # a missing audience is a configuration error before anything is read
-    return provider
 
 
 def _target_list_id(crm: CrmPort, wanted: str | None) -> str | None:

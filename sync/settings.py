@@ -33,6 +33,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError
 
+from sync.connectors.registry import DEFAULT_PROVIDER, ProviderName, kit
 from sync.errors import ConfigError
 from sync.state.models import AUDIENCE_LENGTH
 from sync.yamlfile import YamlDocument, dotted, model_keys, read_text_file, read_yaml
@@ -89,13 +90,14 @@ class LeavePolicy(StrEnum):
 class AudienceSettings(_Section):
     """One provider audience kept equal to a set of CRM contacts."""
 
-    provider: Literal["mailchimp", "spotler"] = Field("mailchimp", description="Which provider holds the audience.")
+    provider: ProviderName = Field(DEFAULT_PROVIDER, description="Which provider holds the audience.")
     audience_id: str | None = Field(
-        None, min_length=1, description="The Mailchimp audience (list) id; Spotler has one contact database per account."
-    )
+        None, min_length=1,
+        description="The Mailchimp audience (list) id; Spotler has one contact database per account.")
     permission_bits: list[int] = Field(
         default_factory=list,
-        description="Spotler: the account's permission bits that mean consent for this audience (e.g. [1] = Nieuwsbrief).",
+        description="Spotler: the account's permission bits that mean consent for this audience "
+                    "(e.g. [1] = Nieuwsbrief).",
     )
     mapping: str | None = Field(None, description="Audience section of the mapping file; default: this name.")
     target_list: str | None = Field(
@@ -125,13 +127,7 @@ class AudienceSettings(_Section):
 
     @model_validator(mode="after")
     def _provider_needs(self) -> AudienceSettings:
-        if self.provider == "mailchimp" and not self.audience_id:
-            raise ValueError("a Mailchimp audience needs audience_id (the list id)")
-        if self.provider == "spotler" and not self.permission_bits:
-            raise ValueError("a Spotler audience needs permission_bits: the bit(s) that mean consent, e.g. [1]")
-        if self.provider == "spotler" and self.reoptin:
-            raise ValueError("Spotler has no re-opt-in confirmation mail: switching a permission bit back on would "
-                             "re-subscribe someone who unsubscribed; set reoptin: false")
+        kit(self.provider).check_audience(self)  # what this provider needs (sync/connectors/<provider>/kit.py)
         if any(bit < 1 for bit in self.permission_bits):
             raise ValueError("permission_bits are positive numbers, as Spotler lists them in contact/properties/list")
         return self
@@ -181,7 +177,8 @@ class SpotlerSettings(_HttpProviderSettings):
     consumer_secret: SecretStr | None = Field(None, description="Spotler REST API secret.")
     base_url: str = Field("https://restapi.mailplus.nl/integrationservice-1.1.0",
                           description="Versioned API base URL.")
-    batch_size: int = Field(100, ge=1, le=100, description="Contacts per contact/list request (Spotler's maximum: 100).")
+    batch_size: int = Field(100, ge=1, le=100,
+                            description="Contacts per contact/list request (Spotler's maximum: 100).")
     concurrency: int = Field(2, ge=1, le=10, description="Requests in flight.")
     requests_per_second: float = Field(
         5, ge=0, description="Client-side throttle (Spotler documents no limit; 0 turns it off).")
@@ -312,8 +309,8 @@ def _unparsable_variable(error: SettingsError, from_secrets: dict[str, str | Non
     culprits = [name for name in names if _unreadable_json(name, values[name])]
     names = culprits or names
     where = ("one of " + ", ".join(names)) if len(names) > 1 else (names[0] if names else f"{prefix}*")
-    return (f"invalid settings: cannot read {where} (environment or secrets file): a list or a whole section is written as JSON "
-            f"(e.g. CRM_SYNC_AUDIENCES__NEWS__PERMISSION_BITS='[1]'), or set its parts one by one "
+    return (f"invalid settings: cannot read {where} (environment or secrets file): a list or a whole section is "
+            f"written as JSON (e.g. CRM_SYNC_AUDIENCES__NEWS__PERMISSION_BITS='[1]'), or set its parts one by one "
             f"(e.g. {ENV_PREFIX}STATE__URL, not {ENV_PREFIX}STATE).")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sync.demo.providers import DEMO_SPOTLER_PROPERTIES
+from sync.connectors.spotler.demo import DEMO_SPOTLER_PROPERTIES
 from sync.mapping.load import load_mapping
 from sync.sandbox import views
 from sync.sandbox.spotler import SpotlerSandbox

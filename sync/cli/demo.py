@@ -8,13 +8,12 @@ import click
 
 from sync.cli.context import App, pass_app
 from sync.cli.summaries import print_pull, print_push
+from sync.connectors.registry import DEFAULT_PROVIDER, provider_title
 from sync.dburl import display_url
 from sync.demo.crm.generate import create_demo_crm
 from sync.demo.providers import DEMO_PROVIDERS
 from sync.demo.run import run_demo
 from sync.progress import progress, progress_board
-
-PROVIDER_NAMES = {"mailchimp": "Mailchimp", "spotler": "Spotler Mail+"}
 
 
 @click.group()
@@ -43,7 +42,7 @@ def init(app: App, contacts: int, seed: int, crm_url: str | None, replace: bool)
 @click.option("--contacts", default=1000, show_default=True, type=click.IntRange(min=1),
               help="Contacts in the demo CRM.")
 @click.option("--seed", default=42, show_default=True, help="Same seed, same CRM.")
-@click.option("--provider", type=click.Choice(DEMO_PROVIDERS), default="mailchimp", show_default=True,
+@click.option("--provider", type=click.Choice(DEMO_PROVIDERS), default=DEFAULT_PROVIDER, show_default=True,
               help="Which provider's sandbox to push into.")
 @pass_app
 def run(app: App, contacts: int, seed: int, provider: str) -> None:
@@ -51,7 +50,7 @@ def run(app: App, contacts: int, seed: int, provider: str) -> None:
     folder = Path("data")
     with progress_board("Pushing the demo CRM") as report_progress:
         result = run_demo(app.settings, contacts, seed, folder, report_progress, provider)
-    click.echo(f"{PROVIDER_NAMES[provider]} sandbox at {result.base_url} (stopped again); demo CRM and state kept in "
+    click.echo(f"{provider_title(provider)} sandbox at {result.base_url} (stopped again); demo CRM and state kept in "
                f"{folder}/demo-crm.db and {folder}/demo-state.db\n")
     print_push(result.first)
     click.echo("")
@@ -70,5 +69,5 @@ def run(app: App, contacts: int, seed: int, provider: str) -> None:
         click.echo(f"  {when:%Y-%m-%d %H:%M}  [{kind}] {subject}")
         for line in body.splitlines()[1:]:
             click.echo(f"                    {line}")
-    click.echo(f"\nTry `crm-sync plan` against your own {PROVIDER_NAMES[provider]} account next "
+    click.echo(f"\nTry `crm-sync plan` against your own {provider_title(provider)} account next "
                "(see README: Configuration).")

@@ -6,7 +6,7 @@ import click
 
 from sync.cli.context import App, pass_app
 from sync.connectors.crms import open_crm
-from sync.connectors.mailchimp.fields import MAX_MERGE_FIELDS
+from sync.connectors.registry import PROVIDER_NAMES, kit, provider_title
 from sync.errors import ConfigError, ProblemsFound
 from sync.mapping.check import ConfiguredAudience, check_audiences, check_mapping
 from sync.mapping.load import load_mapping
@@ -37,8 +37,8 @@ def check(app: App, mapping_path: str | None, online: bool) -> None:
         crm_fields = crm.describe_fields()
     configured = {name: ConfiguredAudience(audience.mapping or name, audience.provider, audience.consent_field)
                   for name, audience in app.settings.audiences.items()}
-    problems = check_mapping(loaded, crm_fields) + check_audiences(loaded, configured, {"mailchimp": MAX_MERGE_FIELDS},
-                                                                   crm_fields)
+    max_fields = {name: limit for name in PROVIDER_NAMES if (limit := kit(name).max_fields) is not None}
+    problems = check_mapping(loaded, crm_fields) + check_audiences(loaded, configured, max_fields, crm_fields)
     if problems:
         raise ProblemsFound(problems)
     audiences = len(loaded.audiences)
@@ -63,7 +63,8 @@ def _check_online(app: App, loaded: MappingFile, crm_fields: list) -> None:
         for line in report.to_make_by_hand:
             click.echo(f"  must be added in Mail+ (Contacts > Properties): {line}")
         if report.not_sent:
-            click.echo(f"  not sent to Spotler (no spotler: property): {', '.join(report.not_sent)}")
+            click.echo(f"  not sent to {provider_title(report.provider, short=True)} (no {report.provider}: property): "
+                       f"{', '.join(report.not_sent)}")
         for line in report.conflicts:
             click.echo(f"  problem: {line}")
         if not report.ok:

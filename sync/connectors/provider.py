@@ -1,5 +1,8 @@
 """What the push needs from a provider connector (Mailchimp, Spotler Mail+), and the records they share.
 
+``ProviderAudience`` declares every call generic code makes on a connector; ``TaggingAudience`` the tag calls
+of a provider that marks the members crm-sync created (its kit hands it over as an ``OwnerTag``).
+
 Members are identified towards the push by CRM contact id: Mailchimp keys members by e-mail address,
 Spotler by ``externalId`` (our contact id), and each connector fills ``MemberResult.contact_id`` so
 the push never has to know which.
@@ -8,7 +11,7 @@ the push never has to know which.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
@@ -46,14 +49,49 @@ class MemberResult:
     contact_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ProviderField:
+    """A provider field (a Mailchimp merge field) as the provider has it, or as we want it created."""
+
+    tag: str
+    name: str
+    type: str
+    date_format: str | None = None
+    choices: tuple[str, ...] = ()
+    merge_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPlan:
+    """Provider fields to create before the push (for a provider that can create them), and conflicts that
+    stop it."""
+
+    to_create: list[ProviderField] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    followed_formats: dict[str, str] = field(default_factory=dict)  # tag -> the existing field's date format
+
+    def notes(self) -> list[str]:
+        """What the push does differently from the mapping, for people to read."""
+        return [f"{tag} is written as {date_format}, the date format the field already has"
+                for tag, date_format in sorted(self.followed_formats.items())]
+
+
 class ProviderAudience(Protocol):
     """The writes a push makes. Batches hold at most ``batch_size`` members; calls may run in parallel."""
 
     name: str
     batch_size: int
     concurrency: int
-    requests_made: int
-    write_requests_made: int
+
+    @property
+    def requests_made(self) -> int:
+        """Requests sent so far (reads and writes)."""
+        ...
+
+    @property
+    def write_requests_made(self) -> int:
+        """Write requests sent so far."""
+        ...
 
     def upsert(self, members: Sequence[MemberWrite]) -> list[MemberResult]: ...
 
@@ -71,3 +109,23 @@ class ProviderAudience(Protocol):
         ``reason_code="not_found"``. Reads only: nothing at the provider changes.
         """
         ...
+
+
+class TaggingAudience(Protocol):
+    """Member tags, for a provider whose kit marks the members crm-sync created with a tag."""
+
+    def tag_segment(self, name: str) -> int:
+        """The id of the tag called ``name``, made if the audience has none."""
+        ...
+
+    def tag(self, segment_id: int, emails: Sequence[str]) -> None:
+        """Give the members at ``emails`` the tag ``segment_id``."""
+        ...
+
+
+@dataclass(frozen=True)
+class OwnerTag:
+    """The tag members crm-sync creates get, and the audience that sets it."""
+
+    name: str
+    audience: TaggingAudience

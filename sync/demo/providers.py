@@ -1,60 +1,47 @@
-"""The provider side of `crm-sync demo run`: a local sandbox of Mailchimp or Spotler Mail+, the settings that
-point a run at it, and a view to act as the provider's recipients there."""
+"""The provider side of `crm-sync demo run`: a local sandbox of a provider (its kit's ``demo``), the settings
+that point a run at it, and a view to act as the provider's recipients there."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
-from sync.demo.crm.factory import NEWSLETTER_TOPICS
-from sync.mapping.load import load_mapping
-from sync.sandbox.mailchimp import MailchimpSandbox
-from sync.sandbox.spotler import SpotlerSandbox
-from sync.sandbox.views import MailchimpView, SpotlerView
-from sync.settings import AudienceSettings, MailchimpSettings, Settings, SpotlerSettings
+from sync.connectors.registry import PROVIDER_NAMES, kit
+from sync.settings import Settings
 
-DEMO_PROVIDERS = ("mailchimp", "spotler")
-# The demo Spotler account: its standard properties plus the custom ones config/mapping.yaml names, made by hand
-# in the Mail+ interface in real life (Spotler has no API to create properties). Topics is a set property: one
-# bit per topic the demo CRM's multi-select field offers.
-DEMO_SPOTLER_PROPERTIES = [
-    *({"name": name, "description": name, "type": kind} for name, kind in (
-        ("zipCode", "string"), ("language", "string"), ("loyaltyTier", "string"), ("memberSince", "date"),
-        ("lifetimeValue", "string"), ("vip", "string"), ("customerNumber", "string"))),
-    {"name": "topics", "description": "Interesses", "type": "set",
-     "entries": [{"bit": bit, "description": topic} for bit, topic in enumerate(NEWSLETTER_TOPICS, start=1)]},
-]
+DEMO_PROVIDERS = PROVIDER_NAMES
+
+
+class DemoView(Protocol):
+    """Acts in a sandbox as the provider and its recipients, by e-mail address."""
+
+    def members(self, status: str | None = None) -> dict[str, dict]: ...
+
+    def send_campaign(self, title: str, at: datetime) -> str: ...
+
+    def record_open(self, campaign: str, email: str, at: datetime) -> None: ...
+
+    def record_click(self, campaign: str, email: str, url: str, at: datetime) -> None: ...
+
+    def record_bounce(self, campaign: str, email: str, kind: str, at: datetime) -> None: ...
+
+    def record_unsubscribe(self, campaign: str, email: str, at: datetime) -> None: ...
+
 
 @dataclass
 class DemoProvider:
     """A running sandbox: ``settings`` reach it for ``audience``; ``view`` acts in it by e-mail address."""
 
     settings: Settings
-    view: MailchimpView | SpotlerView
+    view: DemoView
     base_url: str
 
 
 @contextmanager
 def demo_provider(provider: str, settings: Settings, audience: str) -> Iterator[DemoProvider]:
     """Start a sandbox of ``provider`` and point a copy of ``settings`` at it; stop it afterwards."""
-    if provider == "spotler":
-        with SpotlerSandbox(properties=DEMO_SPOTLER_PROPERTIES) as spotler:
-            # Changes are stamped 2 s early and a pull reads up to 1 s before it starts, so what the demo
-            # does just before a pull is in that pull's window (in production the lag is minutes).
-            spotler.run_clock_behind(2)
-            demo = settings.model_copy(update={
-                "spotler": SpotlerSettings(consumer_key=spotler.consumer_key, consumer_secret=spotler.consumer_secret,
-                                           base_url=spotler.base_url, requests_per_second=0, feed_lag_seconds=1),
-                "audiences": {audience: AudienceSettings(provider="spotler", permission_bits=[1])},
-            })
-            fields = load_mapping(settings.mapping_file).audiences[audience].fields
-            yield DemoProvider(demo, SpotlerView(spotler, fields), spotler.base_url)
-        return
-    with MailchimpSandbox() as mailchimp:
-        list_id = mailchimp.create_audience(f"crm-sync demo {audience}")
-        demo = settings.model_copy(update={
-            "mailchimp": MailchimpSettings(api_key=mailchimp.api_key, base_url=mailchimp.base_url),
-            "audiences": {audience: AudienceSettings(audience_id=list_id)},
-        })
-        yield DemoProvider(demo, MailchimpView(mailchimp, list_id), mailchimp.base_url)
+    with kit(provider).demo(settings, audience) as running:
+        yield running

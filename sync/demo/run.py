@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sync.connectors.registry import DEFAULT_PROVIDER
 from sync.connectors.sql.crm import open_crm
 from sync.demo.crm.generate import create_demo_crm
-from sync.demo.providers import demo_provider
+from sync.demo.providers import DemoView, demo_provider
 from sync.progress import Tracker
 from sync.pull.importer import PullReport
 from sync.push.executor import PushReport
 from sync.runner import pull_audience, push_audience
-from sync.sandbox.views import MailchimpView, SpotlerView
 from sync.settings import CrmSettings, Settings, StateSettings
 
 DEMO_AUDIENCE = "newsletter"
@@ -36,7 +36,7 @@ class DemoRun:
 
 
 def run_demo(settings: Settings, contacts: int, seed: int, folder: Path,
-             on_progress: Tracker | None = None, provider: str = "mailchimp") -> DemoRun:
+             on_progress: Tracker | None = None, provider: str = DEFAULT_PROVIDER) -> DemoRun:
     """In ``folder``: a fresh demo CRM and state store, pushed twice into a new sandbox of ``provider`` (the
     second push writes nothing); then two campaigns with some engagement there, pulled back into the CRM.
 
@@ -63,7 +63,7 @@ def run_demo(settings: Settings, contacts: int, seed: int, folder: Path,
                    f"{contact_id} <{star}>", history)
 
 
-def _engage(view: MailchimpView | SpotlerView, emails: list[str]) -> str:
+def _engage(view: DemoView, emails: list[str]) -> str:
     """Send two campaigns and have some members open, click, bounce and unsubscribe; returns a busy reader."""
     now = datetime.now(UTC).replace(microsecond=0)
     may_sent, june_sent = now - timedelta(days=20), now - timedelta(days=3)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sync.connectors.registry import provider_title
 from sync.records import ActivityRecord, ContactFlags
 
 CAMPAIGN_ACTIONS = ("sent", "open", "click", "bounce")
@@ -116,10 +117,7 @@ class CampaignEntry:
                               contact_id=contact_id, details=details)
 
 
-PROVIDER_NAMES = {"mailchimp": "Mailchimp", "spotler": "Spotler"}
-
-
-def campaign_entry_key(audience: str, campaign_id: str, contact_id: str, provider: str = "mailchimp") -> str:
+def campaign_entry_key(audience: str, campaign_id: str, contact_id: str, provider: str) -> str:
     """The external key of a contact's entry for one campaign."""
     return f"{provider}:{audience}:{campaign_id}:contact:{contact_id}"
 
@@ -128,7 +126,7 @@ def event_record(event: Event, contact_id: str) -> ActivityRecord:
     """A history entry of its own for one event (bounces, unsubscribes, and every event in per-event mode)."""
     subject = {
         "unsubscribe": f"Unsubscribed{': ' + event.campaign_title if event.campaign_title else ''}",
-        "cleaned": f"E-mail address cleaned by {PROVIDER_NAMES.get(event.provider, event.provider)}",
+        "cleaned": f"E-mail address cleaned by {provider_title(event.provider, short=True)}",
         "bounce": f"{(event.bounce_type or 'hard').capitalize()} bounce: {event.campaign_title}",
         "open": f"Opened: {event.campaign_title}",
         "click": f"Clicked: {event.campaign_title}",
@@ -154,7 +152,7 @@ def flags_for(event: Event, contact_ids: Iterable[str]) -> list[ContactFlags]:
     if event.action == "unsubscribe":
         return [ContactFlags(contact_id, email_opt_out=True) for contact_id in contact_ids]
     if event.action == "cleaned" or (event.action == "bounce" and (event.bounce_type or "hard") == "hard"):
-        provider = PROVIDER_NAMES.get(event.provider, event.provider)
+        provider = provider_title(event.provider, short=True)
         if event.action == "cleaned":
             reason = f"cleaned by {provider}" + (f": {event.reason}" if event.reason else "")
         else:

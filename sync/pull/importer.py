@@ -194,7 +194,6 @@ class EventImporter:
 
     def _organisation_entries(self, events: list[Event], placed: Placement) -> list[ActivityRecord]:
         sent = defaultdict(set)
-        provider = events[0].provider if events else "mailchimp"
         for event in events:
             if event.action == "sent":
                 contact_id, reason = placed.contact(event)
@@ -202,6 +201,7 @@ class EventImporter:
                     sent[(event.campaign_id, event.campaign_title, event.occurred_at)].add(contact_id)
         if not sent:
             return []
+        provider = events[0].provider
         owners = self.crm.contact_owners({c for contacts in sent.values() for c in contacts})
         by_org: dict[tuple, dict[str, str]] = defaultdict(dict)
         for (campaign_id, title, when), contacts in sent.items():

@@ -31,6 +31,7 @@ from sync.connectors.provider import (
     MemberRef,
     MemberResult,
     MemberWrite,
+    OwnerTag,
     ProviderAudience,
 )
 from sync.errors import CrmSyncError, ProviderRejected
@@ -81,10 +82,10 @@ class PushExecutor:
     """Carries plans out as they stream in: writes in batches, several in flight, every outcome recorded."""
 
     def __init__(self, job: AudienceJob, provider: ProviderAudience, store: StateStore, batch_size: int,
-                 concurrency: int, owner_tag: str | None, *, checkpoint: Checkpoint | None = None,
+                 concurrency: int, owner_tag: OwnerTag | None, *, checkpoint: Checkpoint | None = None,
                  leave_limit: LeaveLimit | None = None, held_back: frozenset[str] = frozenset(),
                  opt_outs: OptOutSink | None = None, on_write: Callable[[int, int], None] | None = None):
-        """``owner_tag`` names the tag members crm-sync creates get (None: the provider has no tags).
+        """``owner_tag`` is the tag members crm-sync creates get, and who sets it (None: the provider has no tags).
         ``leave_limit`` None sends every leave (``--force``); otherwise the unsubscribes and archives are held
         until every contact is planned, and sent only if they stay within it. ``held_back`` are contacts whose
         earlier write could not be looked up: nothing is written for them this run. ``opt_outs`` is the CRM,
@@ -269,7 +270,7 @@ class PushExecutor:
             except Exception as error:  # noqa: BLE001 (the members are written and recorded as owned)
                 self.report.tag_failures += 1
                 log.warning("audience %s: %d created members could not be tagged %r: %s", self.job.name,
-                            future.tagged, self.owner_tag, error)  # type: ignore[attr-defined]
+                            future.tagged, self.owner_tag.name if self.owner_tag else None, error)  # type: ignore[attr-defined]
             return
         settled = True
         try:
@@ -386,10 +387,11 @@ class PushExecutor:
         ownership itself is recorded in the state store, so a tag that fails is logged, not retried)."""
         while self._to_tag and (final or len(self._to_tag) >= self.batch_size) and self._stopped is None:
             emails, self._to_tag = self._to_tag[:self.batch_size], self._to_tag[self.batch_size:]
+            assert self.owner_tag is not None  # only created members of a tagging provider are queued
             if self._owner_segment is None:
-                self._owner_segment = self.provider.tag_segment(self.owner_tag)
+                self._owner_segment = self.owner_tag.audience.tag_segment(self.owner_tag.name)
             self._drain(until=self.concurrency - 1)
-            future = self._pool.submit(self.provider.tag, self._owner_segment, emails)
+            future = self._pool.submit(self.owner_tag.audience.tag, self._owner_segment, emails)
             future.batch = None  # type: ignore[attr-defined]
             future.tagged = len(emails)  # type: ignore[attr-defined]
             self._in_flight.add(future)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sync.connectors.mailchimp.fields import FieldPlan
+from sync.connectors.provider import FieldPlan
 from sync.errors import EXIT_RUN_FAILED, CrmSyncError
 from sync.push.rules import MemberPlan
 from sync.push.stream import AudienceJob, PlanSummary

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Generic, Protocol, TypeVar
 
 from sync.mapping.model import FieldMapping
 from sync.sandbox.mailchimp import MailchimpSandbox
@@ -16,8 +17,17 @@ from sync.sandbox.spotler import SpotlerSandbox
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
-class _Traffic:
-    sandbox: MailchimpSandbox | SpotlerSandbox
+class _Counted(Protocol):
+    def request_count(self, method: str | None = None) -> int: ...
+
+    def reset_traffic(self) -> None: ...
+
+
+SandboxT = TypeVar("SandboxT", bound=_Counted)
+
+
+class _Traffic(Generic[SandboxT]):
+    sandbox: SandboxT
 
     def writes(self) -> int:
         """Write requests the sandbox has answered since the last reset."""
@@ -27,7 +37,7 @@ class _Traffic:
         self.sandbox.reset_traffic()
 
 
-class MailchimpView(_Traffic):
+class MailchimpView(_Traffic[MailchimpSandbox]):
     """The Mailchimp sandbox, one audience of it."""
 
     provider = "mailchimp"
@@ -67,7 +77,7 @@ class MailchimpView(_Traffic):
         self.sandbox.record_unsubscribe(campaign, email, reason="Too many e-mails", at=at)
 
 
-class SpotlerView(_Traffic):
+class SpotlerView(_Traffic[SpotlerSandbox]):
     """The Spotler sandbox; "members" are contacts with an externalId, subscribed while ``bit`` is on and the
     EMAIL channel is open. ``fields`` (the mapping audience's fields) names properties by tag."""
 

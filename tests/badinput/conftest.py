@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from sync.demo.providers import DEMO_SPOTLER_PROPERTIES
+from sync.connectors.spotler.demo import DEMO_SPOTLER_PROPERTIES
 from sync.sandbox.mailchimp import MailchimpSandbox
 from sync.sandbox.spotler import SpotlerSandbox
 from tests.badinput.harness import MAX_RSS_KB, TOTALS, run_cli

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, delete
 
+from sync.connectors.spotler.demo import DEMO_SPOTLER_PROPERTIES
 from sync.demo.crm.generate import create_demo_crm
 from sync.demo.crm.schema import crm_tables
-from sync.demo.providers import DEMO_SPOTLER_PROPERTIES
 from sync.errors import EXIT_OK, EXIT_RECORDS_REJECTED
 from sync.sandbox.mailchimp import MailchimpSandbox
 from sync.sandbox.spotler import SpotlerSandbox

@@ -3,8 +3,8 @@ that lists the properties to make by hand, a push, and a wrong secret."""
 
 from __future__ import annotations
 
+from sync.connectors.spotler.demo import DEMO_SPOTLER_PROPERTIES
 from sync.demo.crm.generate import create_demo_crm
-from sync.demo.providers import DEMO_SPOTLER_PROPERTIES
 from sync.errors import EXIT_CONFIG, EXIT_OK
 from sync.sandbox.spotler import SpotlerSandbox
 from tests.cli.run import crm_sync, project_copy

@@ -10,38 +10,12 @@ audience's BIRTHDAY is ``MM/DD``, and values are then written that way.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
+from sync.connectors.provider import FieldPlan, ProviderField
 from sync.mapping.model import CHOICE_TYPES, AudienceMapping, ProviderFieldType
 from sync.records import CrmField
 
 MAX_MERGE_FIELDS = 30  # Mailchimp refuses the 31st merge field of an audience
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderField:
-    """A merge field as the provider has it, or as we want it created."""
-
-    tag: str
-    name: str
-    type: str
-    date_format: str | None = None
-    choices: tuple[str, ...] = ()
-    merge_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FieldPlan:
-    """Merge fields to create before the push, and conflicts that stop it."""
-
-    to_create: list[ProviderField] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)
-    followed_formats: dict[str, str] = field(default_factory=dict)  # tag -> the existing field's date format
-
-    def notes(self) -> list[str]:
-        """What the push does differently from the mapping, for people to read."""
-        return [f"{tag} is written as {date_format}, the date format the field already has"
-                for tag, date_format in sorted(self.followed_formats.items())]
 
 
 def plan_merge_fields(mapping: AudienceMapping, existing: list[ProviderField],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sync.connectors.mailchimp.audience import MailchimpAudience
 from sync.paging import Position, anchored_pages
@@ -108,9 +109,8 @@ class MailchimpReports:
                 return
             first, last = parse_time(rows[0]["last_changed"]), parse_time(rows[-1]["last_changed"])
             if first == last:
-                for _, tied in anchored_pages(lambda offset, count: self._members(status, last - SECOND,
-                                                                                  last + SECOND, offset, count),
-                                              lambda row: row["id"], self.page_size, MAX_PAGE,
+                second = partial(self._members, status, last - SECOND, last + SECOND)
+                for _, tied in anchored_pages(second, lambda row: row["id"], self.page_size, MAX_PAGE,
                                               insertions_read_later=True):
                     yield self._member_events(status, tied)
                 lower = last

@@ -4,22 +4,23 @@ Every stream is read up to the run's upper bound, ``feed_lag_seconds`` before th
 the whole run; a time cursor moves to that bound once its stream was read completely, and the next read
 starts ``feed_lag_seconds`` before the cursor, so an event Mailchimp shows late with an earlier time is
 still read (the ledger drops repeats). Report lists keep an anchored position (sync/paging.py) saved
-after every page. Same ledger and write protocol as sync/pull/importer.py; docs/pull.md argues why nothing is lost.
+after every page. Both cursor kinds are the generic ones of sync/pull/cursors.py. Same ledger and write protocol
+as sync/pull/importer.py; docs/pull.md argues why nothing is lost.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
+from functools import partial
 
-from sync.connectors.mailchimp.reports import SECOND, MailchimpReports, iso, parse_time
-from sync.paging import ListKeptMoving, Position
+from sync.connectors.mailchimp.reports import SECOND, Campaign, MailchimpReports, iso, parse_time
+from sync.paging import Position
+from sync.pull.cursors import TimeCursor, read_by_position, read_by_time
 from sync.pull.history import Event
 from sync.pull.importer import EventImporter, PullReport
 from sync.pull.placement import OWN_WRITE
 
-log = logging.getLogger(__name__)
 PROVIDER_REASONS = frozenset({"unsubscribed_in_provider", "cleaned_in_provider"})  # the pull's own reason codes
 ADMIN_REASON = "by an admin"  # Mailchimp's unsubscribe_reason for API and admin unsubscribes
 
@@ -35,6 +36,7 @@ class MailchimpPuller:
         self.lag = lag
         self.window_start = window_start
         self.store = importer.store
+        self.clock = TimeCursor(parse_time, iso, self.until, lag, margin=SECOND)
         self.prefix = f"mailchimp:{importer.audience}"
 
     def run(self) -> PullReport:
@@ -43,12 +45,10 @@ class MailchimpPuller:
         steps = len(campaigns) + 1
         for index, campaign in enumerate(campaigns):
             self.importer.step(f"campaign {campaign.title!r}", index, steps)
-            self._by_position(f"{self.prefix}:sent-to:{campaign.id}",
-                              lambda start, c=campaign: self.reports.sent_to(c, start))
-            self._by_time(f"{self.prefix}:activity:{campaign.id}",
-                          lambda since, c=campaign: (events for _, events in self.reports.email_activity(c, since)))
+            self._by_position(f"{self.prefix}:sent-to:{campaign.id}", partial(self.reports.sent_to, campaign))
+            self._by_time(f"{self.prefix}:activity:{campaign.id}", partial(self._activity, campaign))
             self._by_position(f"{self.prefix}:unsubscribed:{campaign.id}",
-                              lambda start, c=campaign: self.reports.unsubscribes(c, start))
+                              partial(self.reports.unsubscribes, campaign))
         self.importer.step("members unsubscribed or cleaned outside campaigns", len(campaigns), steps)
         self._by_time(f"{self.prefix}:members:unsubscribed",
                       lambda since: (self._persons_own(events)
@@ -60,25 +60,16 @@ class MailchimpPuller:
 
     def _by_position(self, name: str, pages: Callable[[Position], Iterator[tuple[Position, list[Event]]]]) -> None:
         """Report lists: the anchored position reached, saved after every page."""
-        cursor = self.store.get_cursor(name)
-        try:
-            for position, events in pages(Position.parse(cursor.value if cursor else None)):
-                self.importer.import_page(events)
-                self.store.set_cursor(name, position.text())
-                self.importer.checkpoint("cursor_written")
-        except ListKeptMoving as error:
-            log.warning("%s: %s; it is read again next run", name, error)
+        read_by_position(self.importer, name, pages)
 
     def _by_time(self, name: str, pages: Callable[[datetime | None], Iterable[list[Event]]]) -> None:
         """Streams read by time: from ``lag`` before the cursor (plus Mailchimp's exclusive second) up to
         the run's upper bound; the cursor moves to that bound only after the whole stream."""
-        cursor = self.store.get_cursor(name)
-        since = parse_time(cursor.value) - self.lag - SECOND if cursor else None
-        if not self.importer.import_stream(name, pages(since)):
-            return
-        if cursor is None or self.until > parse_time(cursor.value):
-            self.store.set_cursor(name, iso(self.until))
-        self.importer.checkpoint("cursor_written")
+        read_by_time(self.importer, name, self.clock, pages)
+
+    def _activity(self, campaign: Campaign, since: datetime | None) -> Iterator[list[Event]]:
+        """A campaign's opens, clicks and bounces after ``since``, page by page."""
+        return (events for _, events in self.reports.email_activity(campaign, since))
 
     def _persons_own(self, events: list[Event]) -> list[Event]:
         """The unsubscribes that are the person's act. One crm-sync made itself (the state store holds it

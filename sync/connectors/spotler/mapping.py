@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from sync.mapping.model import AudienceMapping, FieldMapping
 from sync.mapping.model import ProviderFieldType as T
@@ -164,14 +165,26 @@ def build_properties(contact: CrmContact, mapping: AudienceMapping, plan: Proper
     for mapped in mapping.fields.values():
         if isinstance(mapped.spotler, dict) and isinstance(mapped.source, dict):
             for part, name in mapped.spotler.items():
-                builder.add(name, mapped, lambda part=part, name=name, mapped=mapped: _checked_text(
-                    to_text(read_value(contact.fields, mapped.source[part], mapped.trim)),
-                    plan.types.get(name, "string")), sources=mapped.source[part])
+                source = mapped.source[part]
+                builder.add(name, mapped, partial(_part_text, contact.fields, source, mapped.trim,
+                                                  plan.types.get(name, "string")), sources=source)
         elif isinstance(mapped.spotler, str):
             name = mapped.spotler
-            builder.add(name, mapped, lambda name=name, mapped=mapped: property_value(
-                mapped, contact.fields, plan.types.get(name, "string"), plan.entries.get(name)))
+            builder.add(name, mapped, partial(property_value, mapped, contact.fields, plan.types.get(name, "string"),
+                                              plan.entries.get(name)))
     return builder.payload()
+
+
+def _part_text(values: Mapping[str, FieldValue], source: str, trim: bool, kind: str) -> str:
+    """One part of an address, as the text of the property it fills."""
+    return _checked_text(to_text(read_value(values, source, trim)), kind)
+
+
+def _field_text(mapped: FieldMapping, values: Mapping[str, FieldValue]) -> str:
+    value = field_value(mapped, values)
+    if isinstance(value, dict):  # an address maps its parts to properties of their own (``spotler: {...}``)
+        raise ConversionError(f"an address needs one property per part, not {mapped.spotler!r}")
+    return to_text(value)
 
 
 def property_value(mapped: FieldMapping, values: Mapping[str, FieldValue], kind: str,
@@ -179,7 +192,7 @@ def property_value(mapped: FieldMapping, values: Mapping[str, FieldValue], kind:
     """One field's value for a Spotler property of type ``kind`` (``entries``: a set property's). Empty clears
     the property (a set: every entry off)."""
     if kind == "set":
-        return set_value(to_text(field_value(mapped, values)), entries or {})
+        return set_value(_field_text(mapped, values), entries or {})
     raw = raw_value(mapped, values)
     if is_empty(raw) and mapped.default is None:
         return ""
@@ -189,7 +202,7 @@ def property_value(mapped: FieldMapping, values: Mapping[str, FieldValue], kind:
         return _datetime_text(raw)
     if kind == "int":
         return to_number(mapped.default if is_empty(raw) else raw, 0)
-    return _checked_text(to_text(field_value(mapped, values)), kind)
+    return _checked_text(_field_text(mapped, values), kind)
 
 
 def set_value(text: str, entries: Mapping[int, str]) -> list[dict[str, object]]:

@@ -1,6 +1,7 @@
 """The Spotler Mail+ pull: the account-wide feeds, each read over a window of change dates.
 
-Same ledger and write protocol as the Mailchimp pull (sync/pull/importer.py, docs/pull.md). Per feed the cursor is
+Same ledger and write protocol as the Mailchimp pull (sync/pull/importer.py, docs/pull.md), and the same time
+cursors (sync/pull/cursors.py). Per feed the cursor is
 the end of the last window read completely; the next window starts ``feed_lag_seconds`` before it and ends
 that long before the run started, so records Mail+ shows late are still read, and the ledger drops
 repeats. Feeds run in this order: interactions, the bounce feed, then contact changes, so a contact Mail+
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from sync.connectors.spotler.feeds import (
     BOTH_OFF,
@@ -23,6 +25,7 @@ from sync.connectors.spotler.feeds import (
     iso,
     parse_time,
 )
+from sync.pull.cursors import TimeCursor, read_by_time
 from sync.pull.history import Event
 from sync.pull.importer import EventImporter, PullReport
 from sync.pull.placement import PREVIOUS_ADDRESS
@@ -32,9 +35,9 @@ from sync.state.members import MemberStateRow
 Window = Callable[[datetime, datetime], Pages]
 SOFT_BOUNCES_TO_STOP = 4  # Mail+ stops mailing after a hard bounce or 4 soft bounces in a row
 BOUNCE_STOP = "stopped mailing after repeated bounces"
-STREAK_LOOKBACK = 50
+STREAK_LOOKBACK = 50  # ledger events per contact looked at for the bounce streak
 # Reasons the pull records with a member status it imported: such a member's closed channel is old news.
-IMPORTED_LEAVES = frozenset({"unsubscribed_in_provider", "cleaned_in_provider"})  # ledger events per contact looked at for the bounce streak
+IMPORTED_LEAVES = frozenset({"unsubscribed_in_provider", "cleaned_in_provider"})
 
 
 class SpotlerPuller:
@@ -50,12 +53,13 @@ class SpotlerPuller:
         self.window_end = (run_start - lag).replace(microsecond=0)
         self.lag = lag
         self.prefix = f"spotler:{importer.audience}"
+        self.clock = TimeCursor(parse_time, iso, self.window_end, lag, first=self.window_start, skip_empty=True)
 
     def run(self) -> PullReport:
         steps = len(FEEDS) + 2
         for index, feed in enumerate(FEEDS):
             self.importer.step(f"feed {feed}", index, steps)
-            self._window(f"{self.prefix}:{feed}", lambda start, end, f=feed: self.feeds.interactions(f, start, end))
+            self._window(f"{self.prefix}:{feed}", partial(self.feeds.interactions, feed))
         self.importer.step("feed bounces", len(FEEDS), steps)
         self._window(f"{self.prefix}:bounces", self.feeds.bounces)
         self.importer.step("feed contact changes (unsubscribes)", len(FEEDS) + 1, steps)
@@ -65,15 +69,11 @@ class SpotlerPuller:
         return self.importer.report
 
     def _window(self, name: str, pages: Window) -> None:
-        cursor = self.store.get_cursor(name)
-        start = parse_time(cursor.value) - self.lag if cursor else self.window_start
-        if start >= self.window_end:
-            return
-        if not self.importer.import_stream(name, pages(start, self.window_end)):
-            return
-        if cursor is None or self.window_end > parse_time(cursor.value):
-            self.store.set_cursor(name, iso(self.window_end))
-        self.importer.checkpoint("cursor_written")
+        """One feed from ``lag`` before its cursor (the window's start without one) to the window's end
+        (sync/pull/cursors.py)."""
+        def window(start: datetime | None) -> Pages:
+            return pages(start or self.window_start, self.window_end)  # without a cursor: the window's start
+        read_by_time(self.importer, name, self.clock, window)
 
     def _new_unsubscribes(self, start: datetime, end: datetime) -> Pages:
         """Contacts Mail+ no longer mails that are news to the state store (``_news``): crm-sync's own

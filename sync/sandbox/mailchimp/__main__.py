@@ -10,8 +10,8 @@ While it serves, it also takes commands on stdin, one JSON object a line, and an
                 "bounce_every": 1000, "unsubscribe_every": 1000, "seed": 1}}
 
 sends campaigns to the audience's subscribers and records their engagement deterministically (see
-``sync/sandbox/engagement.py``; every field but ``start`` is optional, ``"list_id"`` picks another audience) and answers with
-the campaign ids and the events a pull should find, by action.
+``sync/sandbox/engagement.py``; every field but ``start`` is optional, ``"list_id"`` picks another audience) and
+answers with the campaign ids and the events a pull should find, by action.
 """
 
 from __future__ import annotations

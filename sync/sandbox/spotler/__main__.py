@@ -12,9 +12,8 @@ import argparse
 import json
 import signal
 import threading
-from typing import Any, cast
 
-from sync.demo.providers import DEMO_SPOTLER_PROPERTIES
+from sync.connectors.spotler.demo import DEMO_SPOTLER_PROPERTIES
 from sync.sandbox.engagement import serve_commands
 from sync.sandbox.spotler import SpotlerSandbox
 from sync.sandbox.views import SpotlerView
@@ -41,12 +40,10 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    # A literal list of property dicts in sync/demo/providers.py; mypy infers list[object] from their mixed shapes.
-    demo_properties = cast(list[dict[str, Any]], DEMO_SPOTLER_PROPERTIES)
     try:
         with SpotlerSandbox(arguments.key, arguments.secret, port=arguments.port, host=arguments.host,
                             public_base_url=arguments.public_base_url,
-                            properties=demo_properties if arguments.demo_properties else None) as sandbox:
+                            properties=DEMO_SPOTLER_PROPERTIES if arguments.demo_properties else None) as sandbox:
             try:
                 print(json.dumps({"base_url": sandbox.base_url, "consumer_key": sandbox.consumer_key,
                                   "consumer_secret": sandbox.consumer_secret}), flush=True)
