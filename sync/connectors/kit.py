@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from sync.connectors.crm import ContactReads
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from sync.records import CrmField
     from sync.settings import AudienceSettings, Settings
     from sync.state.store import StateStore
+
+
+AudienceT = TypeVar("AudienceT", bound="ProviderAudience")  # the provider's own connector class
 
 
 @dataclass
@@ -42,8 +45,9 @@ class FieldSetup:
     shape: object = None
 
 
-class ProviderKit(Protocol):
-    """What generic code asks of a provider."""
+class ProviderKit(Protocol[AudienceT]):
+    """What generic code asks of a provider; ``AudienceT`` is its connector (each kit declares ``KIT`` with it,
+    so mypy checks the kit against this protocol)."""
 
     name: str  # the registry key, the `provider:` setting and the settings section
     title: str  # for people: "Spotler Mail+"
@@ -59,23 +63,23 @@ class ProviderKit(Protocol):
         """Connect to the audience and check the mapping against its fields (conflicts are in the plan)."""
         ...
 
-    def recount(self, provider: ProviderAudience, store: StateStore, audience_name: str) -> int | None:
+    def recount(self, provider: AudienceT, store: StateStore, audience_name: str) -> int | None:
         """The member count after unanswered writes were looked up, when it changes with them; else None."""
         ...
 
-    def create_fields(self, provider: ProviderAudience, plan: FieldPlan) -> None:
+    def create_fields(self, provider: AudienceT, plan: FieldPlan) -> None:
         """Create the fields the plan lists before anything is written."""
         ...
 
-    def owner_tag(self, provider: ProviderAudience, audience: AudienceSettings) -> OwnerTag | None:
+    def owner_tag(self, provider: AudienceT, audience: AudienceSettings) -> OwnerTag | None:
         """The tag created members get, when the provider marks them with one."""
         ...
 
-    def open_pull(self, settings: Settings, audience: AudienceSettings) -> ProviderAudience:
+    def open_pull(self, settings: Settings, audience: AudienceSettings) -> AudienceT:
         """The connector a pull reads through (checked to exist before anything is read)."""
         ...
 
-    def pull(self, settings: Settings, provider: ProviderAudience, importer: EventImporter, run_start: datetime,
+    def pull(self, settings: Settings, provider: AudienceT, importer: EventImporter, run_start: datetime,
              window_start: datetime) -> None:
         """Run every engagement stream of the audience through ``importer``."""
         ...

@@ -7,7 +7,7 @@ connector, and no import cycle runs through here. The first provider is the defa
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from sync.connectors.kit import ProviderKit
@@ -22,7 +22,7 @@ DEFAULT_PROVIDER = PROVIDER_NAMES[0]
 ProviderName = Literal[PROVIDER_NAMES]  # type: ignore[valid-type]  # the settings' `provider:` values
 
 
-def kit(name: str) -> ProviderKit:
+def kit(name: str) -> ProviderKit[Any]:
     """The kit of provider ``name`` (one of PROVIDER_NAMES)."""
     return import_module(KITS[name]).KIT
 

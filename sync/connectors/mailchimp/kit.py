@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sync.connectors.crm import ContactReads
-from sync.connectors.kit import FieldSetup
+from sync.connectors.kit import FieldSetup, ProviderKit
 from sync.connectors.mailchimp.audience import MailchimpAudience
 from sync.connectors.mailchimp.fields import MAX_MERGE_FIELDS, follow_formats, plan_merge_fields
 from sync.connectors.mailchimp.reports import MailchimpReports
@@ -36,7 +36,7 @@ class MailchimpKit:
     name = "mailchimp"
     title = "Mailchimp"
     short_title = "Mailchimp"
-    max_fields = MAX_MERGE_FIELDS
+    max_fields: int | None = MAX_MERGE_FIELDS
 
     def check_audience(self, audience: AudienceSettings) -> None:
         if not audience.audience_id:
@@ -95,4 +95,4 @@ class MailchimpKit:
         return demo_account(settings, audience)
 
 
-KIT = MailchimpKit()
+KIT: ProviderKit[MailchimpAudience] = MailchimpKit()

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sync.connectors.crm import ContactReads
-from sync.connectors.kit import FieldSetup
+from sync.connectors.kit import FieldSetup, ProviderKit
 from sync.connectors.provider import FieldPlan, OwnerTag
 from sync.connectors.spotler.audience import SpotlerAudience
 from sync.connectors.spotler.feeds import SpotlerFeeds
@@ -34,7 +34,7 @@ class SpotlerKit:
     name = "spotler"
     title = "Spotler Mail+"
     short_title = "Spotler"
-    max_fields = None
+    max_fields: int | None = None  # Mail+ documents no limit on contact properties
 
     def check_audience(self, audience: AudienceSettings) -> None:
         if not audience.permission_bits:
@@ -93,4 +93,4 @@ class SpotlerKit:
         return demo_account(settings, audience)
 
 
-KIT = SpotlerKit()
+KIT: ProviderKit[SpotlerAudience] = SpotlerKit()
