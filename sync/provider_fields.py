@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sync.connectors.registry import kit
+from sync.connectors.provider_registry import kit
 from sync.mapping.model import AudienceMapping
 from sync.records import CrmField
 from sync.settings import Settings, _HttpProviderSettings

@@ -9,10 +9,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sync.connectors.crm import CrmPort
-from sync.connectors.crms import open_crm
+from sync.connectors.crm_registry import open_crm
 from sync.connectors.kit import ProviderKit
 from sync.connectors.provider import FieldPlan, ProviderAudience
-from sync.connectors.registry import kit
+from sync.connectors.provider_registry import kit
 from sync.errors import ConfigError
 from sync.mapping.load import load_mapping
 from sync.progress import Tracker
@@ -58,7 +58,7 @@ class Prepared:
     provider: ProviderAudience
     field_plan: FieldPlan
     member_count: int
-    kit: ProviderKit  # the provider's (sync/connectors/registry.py)
+    kit: ProviderKit  # the provider's (sync/connectors/provider_registry.py)
     provider_shape: object = None  # what of the provider's fields the values depend on (Spotler property types)
 
     @property

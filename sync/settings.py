@@ -33,7 +33,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError
 
-from sync.connectors.registry import DEFAULT_PROVIDER, ProviderName, kit
+from sync.connectors.provider_registry import DEFAULT_PROVIDER, ProviderName, kit
 from sync.errors import ConfigError
 from sync.state.models import AUDIENCE_LENGTH
 from sync.yamlfile import YamlDocument, dotted, model_keys, read_text_file, read_yaml
@@ -54,7 +54,7 @@ class _Section(BaseModel):
 class CrmSettings(_Section):
     """Where the CRM is and how to read it."""
 
-    kind: str = Field("sql", description="Which kind of CRM (sync/connectors/crms.py): sql = a SQL database "
+    kind: str = Field("sql", description="Which kind of CRM (sync/connectors/crm_registry.py): sql = a SQL database "
                                          "described by schema_file (the embedded CRM by default).")
     url: SecretStr = Field(
         SecretStr("sqlite:///data/crm.db"),

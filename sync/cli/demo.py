@@ -8,7 +8,7 @@ import click
 
 from sync.cli.context import App, pass_app
 from sync.cli.summaries import print_pull, print_push
-from sync.connectors.registry import DEFAULT_PROVIDER, provider_title
+from sync.connectors.provider_registry import DEFAULT_PROVIDER, provider_title
 from sync.dburl import display_url
 from sync.demo.crm.generate import create_demo_crm
 from sync.demo.providers import DEMO_PROVIDERS

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from sync.cli.context import App, pass_app
-from sync.connectors.crms import open_crm
-from sync.connectors.registry import PROVIDER_NAMES, kit, provider_title
+from sync.connectors.crm_registry import open_crm
+from sync.connectors.provider_registry import PROVIDER_NAMES, kit, provider_title
 from sync.errors import ConfigError, ProblemsFound
 from sync.mapping.check import ConfiguredAudience, check_audiences, check_mapping
 from sync.mapping.load import load_mapping

@@ -5,7 +5,7 @@ id), each carrying its list memberships and its organisation's mailing lock, and
 The pull writes history entries upserted by external key and sets e-mail flags, finding contacts by their
 normalised address. Ids are the CRM's own, as text; times are aware UTC datetimes.
 
-A connector implements ``CrmPort``; ``sync/connectors/crms.py`` opens the one ``crm.kind`` names.
+A connector implements ``CrmPort``; ``sync/connectors/crm_registry.py`` opens the one ``crm.kind`` names.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A provider kit: everything provider-specific that generic code needs, behind one interface.
 
 Each provider folder exports ``KIT`` from its ``kit.py`` (sync/connectors/mailchimp/kit.py,
-sync/connectors/spotler/kit.py) and sync/connectors/registry.py lists them. The runner, the settings, the CLI
+sync/connectors/spotler/kit.py) and sync/connectors/provider_registry.py lists them. The runner, the settings, the CLI
 and the demo reach a provider only through its kit: building the connector, checking the mapping against the
 account's fields, the member count, ownership tags, the engagement streams of a pull, the field limit of
 `mapping check`, and the demo sandbox. Adding a provider is a new folder and one registry line.

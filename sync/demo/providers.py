@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sync.connectors.registry import PROVIDER_NAMES, kit
+from sync.connectors.provider_registry import PROVIDER_NAMES, kit
 from sync.settings import Settings
 
 DEMO_PROVIDERS = PROVIDER_NAMES

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sync.connectors.registry import DEFAULT_PROVIDER
+from sync.connectors.provider_registry import DEFAULT_PROVIDER
 from sync.connectors.sql.crm import open_crm
 from sync.demo.crm.generate import create_demo_crm
 from sync.demo.providers import DemoView, demo_provider

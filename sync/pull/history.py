@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sync.connectors.registry import provider_title
+from sync.connectors.provider_registry import provider_title
 from sync.records import ActivityRecord, ContactFlags
 
 CAMPAIGN_ACTIONS = ("sent", "open", "click", "bounce")

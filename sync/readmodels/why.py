@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sync.addresses import normalise_email
-from sync.connectors.crms import open_crm
+from sync.connectors.crm_registry import open_crm
 from sync.push.rules import PAYLOAD_REASONS, REJECTION_REASONS, TERMINAL_REASONS
 from sync.runner import audience_names
 from sync.settings import Settings

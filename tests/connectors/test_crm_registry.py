@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from sync.connectors.crms import CRM_KINDS, open_crm
+from sync.connectors.crm_registry import CRM_KINDS, open_crm
 from sync.demo.crm.generate import create_demo_crm
 from sync.errors import ConfigError
 from sync.settings import CrmSettings

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sync.addresses import normalise_email
 from sync.push.rules import LEAVES, WRITES, Action, is_active
 from sync.push.stream import AudienceJob, records_reason, stream_plans
-from tests.core.test_plan_rules import AUDIENCE, MAPPING, contact, state
+from tests.push.test_plan_rules import AUDIENCE, MAPPING, contact, state
 
 ADDRESS = "anna@ziggo.test"
 
