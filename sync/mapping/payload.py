@@ -88,14 +88,14 @@ class PayloadBuilder:
     def add(self, name: str, mapped: FieldMapping, convert: Callable[[], object], sources: str | None = None) -> None:
         """Set ``name`` to ``convert()``, cleaned; on a ``ConversionError`` leave it out with a warning.
         ``sources`` names the CRM field(s) read, when not all of the mapped field's."""
-        sources = sources or ", ".join(mapped.source_fields)
         try:
             value, stripped = _cleaned(convert(), self.max_text)
         except ConversionError as error:
-            self.warnings.append(FieldWarning(name, sources, error.code, str(error)))
+            self.warnings.append(FieldWarning(name, sources or ", ".join(mapped.source_fields), error.code,
+                                              str(error)))
             return
         if stripped:
-            self.warnings.append(FieldWarning(name, sources, "control_characters",
+            self.warnings.append(FieldWarning(name, sources or ", ".join(mapped.source_fields), "control_characters",
                                               f"{stripped} control character(s) removed"))
         self.values[name] = value
 

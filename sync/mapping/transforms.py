@@ -60,9 +60,12 @@ def clean_text(text: str, max_length: int | None = None) -> tuple[str, int]:
 
     Raises ``ConversionError`` for text holding NUL, and for text longer than ``max_length`` once cleaned
     (a provider would refuse the whole contact, or cut the value where nobody decided)."""
-    if "\x00" in text:
+    if text.isprintable():  # no control character at all (the common case): nothing to remove
+        cleaned = text
+    elif "\x00" in text:
         raise ConversionError(f"{excerpt(text)} holds a NUL character (binary data in a text field?)", "nul_character")
-    cleaned = _CONTROL.sub("", _ANSI_ESCAPE.sub("", text))
+    else:
+        cleaned = _CONTROL.sub("", _ANSI_ESCAPE.sub("", text))
     if max_length is not None and len(cleaned) > max_length:
         raise ConversionError(f"{excerpt(cleaned)} has {len(cleaned)} characters; the provider keeps at most "
                               f"{max_length}", "too_long")

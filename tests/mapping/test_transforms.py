@@ -10,8 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sync.mapping.transforms import (
+    _ANSI_ESCAPE,
+    _CONTROL,
     ConversionError,
     apply_case,
+    clean_text,
     format_date,
     is_empty,
     join_text,
@@ -232,3 +235,10 @@ def test_translate_choice_refuses_a_value_without_translation(value):
 def test_text_of_any_crm_value_is_json_and_stable(value):
     text = to_text(value)
     assert json.loads(json.dumps(text)) == text == to_text(value)
+
+
+@given(st.text().filter(lambda text: "\x00" not in text))
+def test_cleaning_text_removes_exactly_the_escapes_and_control_characters(text):
+    """Text with nothing to remove is passed through without the two expressions; the result is the same."""
+    expected = _CONTROL.sub("", _ANSI_ESCAPE.sub("", text))
+    assert clean_text(text) == (expected, len(text) - len(expected))
