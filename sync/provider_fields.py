@@ -13,10 +13,10 @@ from typing import TypeVar
 from sync.connectors.provider_registry import kit
 from sync.mapping.model import AudienceMapping
 from sync.records import CrmField
-from sync.settings import Settings, _HttpProviderSettings
+from sync.settings import HttpProviderSettings, Settings
 
 CHECK_RETRY_SECONDS = 30.0  # a check someone waits for gives up sooner than a nightly run
-ProviderSettings = TypeVar("ProviderSettings", bound=_HttpProviderSettings)
+ProviderSettings = TypeVar("ProviderSettings", bound=HttpProviderSettings)
 
 
 @dataclass

@@ -143,7 +143,7 @@ def check_base_url(value: str | None) -> str | None:
     return value
 
 
-class _HttpProviderSettings(_Section):
+class HttpProviderSettings(_Section):
     """What every provider connector needs: timeouts and how long to retry."""
 
     _valid_base_url = field_validator("base_url", check_fields=False)(check_base_url)
@@ -153,7 +153,7 @@ class _HttpProviderSettings(_Section):
     retry_initial_wait: float = Field(0.5, gt=0, le=60, description="First backoff wait; it grows exponentially.")
 
 
-class MailchimpSettings(_HttpProviderSettings):
+class MailchimpSettings(HttpProviderSettings):
     """How to reach Mailchimp."""
 
     api_key: SecretStr | None = Field(None, description="Mailchimp API key (<32 hex>-<datacenter>).")
@@ -170,7 +170,7 @@ class MailchimpSettings(_HttpProviderSettings):
                     "before each cursor, so events Mailchimp shows late are not missed (the ledger drops repeats).")
 
 
-class SpotlerSettings(_HttpProviderSettings):
+class SpotlerSettings(HttpProviderSettings):
     """How to reach Spotler Mail+ (OAuth 1.0a consumer key and secret, made under Integrations in Mail+)."""
 
     consumer_key: SecretStr | None = Field(None, description="Spotler REST API key.")

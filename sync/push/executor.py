@@ -13,7 +13,8 @@ while it runs. `crm-sync plan` counts the same plans (``sync/push/summary.py``).
 Leaves never create: unsubscribes go one request per existing member (in small batches, several in
 flight), and a member is archived only after its live status was read: one found unsubscribed or cleaned
 is not archived but recorded as found (an unsubscribe also becomes the CRM opt-out of every contact with
-the address), so nobody who unsubscribed is ever archived and later added again.
+the address), so nobody who unsubscribed is ever archived and later added again. What each answer means for
+the member's state and the push's counts is ``sync/push/outcomes.py``.
 """
 
 from __future__ import annotations
@@ -30,22 +31,19 @@ from sync.addresses import normalise_email
 from sync.connectors.provider import (
     MemberRef,
     MemberResult,
-    MemberWrite,
     OwnerTag,
     ProviderAudience,
 )
 from sync.errors import CrmSyncError, ProviderRejected
 from sync.push.intents import intent_for
+from sync.push.outcomes import Answers, address_of, member_write
 from sync.push.rules import (
     ARCHIVED_BY_SYNC,
     INACTIVE_STATUSES,
     LEAVES,
-    NOT_FOUND,
-    SHARED_EMAIL,
     Action,
     MemberPlan,
     is_active,
-    rejection_key,
 )
 from sync.push.stream import AudienceJob, PlanSummary, records_reason
 from sync.push.summary import (  # noqa: F401 (SafetyStop and summarise are the push's API too)
@@ -95,7 +93,6 @@ class PushExecutor:
         self._answered_members = self._answered_batches = 0
         self.job = job
         self.opt_outs = opt_outs
-        self._found_unsubscribed: list[tuple[str, str]] = []  # (contact id, address) found unsubscribed
         self.provider = provider
         self.store = store
         self.batch_size = batch_size
@@ -106,9 +103,9 @@ class PushExecutor:
         self.leave_limit = leave_limit
         self.held_back = held_back
         self.report = PushReport(job.name, PlanSummary(job.name, sample_limit=-1))
+        self.answers = Answers(self.report, tags_created=owner_tag is not None)
         self._pending: dict[str, list[tuple[MemberPlan, MemberStateRow | None]]] = {"upsert": [], "unsubscribe": []}
         self._quiet: list[MemberOutcome] = []
-        self._to_tag: list[str] = []
         self._in_flight: set[Future] = set()
         self._leaves: list[tuple[MemberPlan, MemberStateRow | None]] = []  # held until every contact is planned
         self._moves: list[tuple[MemberPlan, MemberStateRow | None]] = []  # e-mail changes, held likewise
@@ -122,7 +119,7 @@ class PushExecutor:
             self._pool = pool
             self._send_all(plans, on_progress)
             self._drain(until=0)
-            while self._to_tag and self._stopped is None:
+            while self.answers.to_tag and self._stopped is None:
                 self._tag(final=True)
                 self._drain(until=0)
         self._save(self._quiet, force=True)
@@ -173,7 +170,7 @@ class PushExecutor:
     def _change_email(self, plan: MemberPlan) -> list[MemberResult]:
         if plan.previous_email is None:
             raise ValueError(f"contact {plan.contact_id}: an address change without the previous address")
-        return [self.provider.change_email(plan.previous_email, _write(plan))]
+        return [self.provider.change_email(plan.previous_email, member_write(plan))]
 
     def _held_by_another(self, plan: MemberPlan) -> bool:
         """Whether another contact's member that still receives mail has ``plan.email`` (one left behind when
@@ -222,7 +219,7 @@ class PushExecutor:
         if not batch:
             return
         if kind == "upsert":
-            writes = [_write(plan) for plan, _ in batch]
+            writes = [member_write(plan) for plan, _ in batch]
             self._submit(batch, lambda: self.provider.upsert(writes))
         else:
             members = [MemberRef(plan.contact_id, address_of(plan)) for plan, _ in batch]
@@ -303,67 +300,18 @@ class PushExecutor:
         outcomes = []
         for plan, state in batch:
             result = by_contact.get(plan.contact_id)
-            outcomes.append(self._outcome(plan, state, result, now))
+            outcomes.append(self.answers.outcome(plan, state, result, now))
         self.store.record_answers(self.job.name, outcomes, [plan.contact_id for plan, _ in batch] if settled else [])
         self._write_opt_outs()
 
     def _write_opt_outs(self) -> None:
         """Every contact with an address found unsubscribed gets the CRM opt-out (the pull may never see it)."""
-        if not self._found_unsubscribed or self.opt_outs is None:
+        if not self.answers.found_unsubscribed or self.opt_outs is None:
             return
-        found, self._found_unsubscribed = self._found_unsubscribed, []
+        found, self.answers.found_unsubscribed = self.answers.found_unsubscribed, []
         by_address = self.opt_outs.contacts_by_email(address for _, address in found)
         contacts = {cid for cid, _ in found} | {cid for ids in by_address.values() for cid in ids}
         self.opt_outs.set_flags(ContactFlags(cid, email_opt_out=True) for cid in sorted(contacts))
-
-    def _outcome(self, plan: MemberPlan, state: MemberStateRow | None, result: MemberResult | None,
-                 now: datetime) -> MemberOutcome:
-        if plan.action in LEAVES and result is not None and (result.ok or result.reason_code == NOT_FOUND):
-            return self._left(plan, result)
-        warnings = [warning.as_dict() for warning in plan.warnings]
-        if result is None or not result.ok:
-            reason = result.reason_code if result else "provider_rejected"
-            detail = result.error if result else "no answer for this address"
-            self.report.rejected += 1
-            self.report.rejections.append((plan.contact_id, reason, detail))
-            return MemberOutcome(plan.contact_id, email=plan.email, last_error=detail, reason_code=reason,
-                                 warnings=warnings, rejected_key=rejection_key(reason, plan.email, plan.payload_hash))
-        self.report.written += 1
-        for warning in plan.warnings:
-            log.warning("audience %s, contact %s: %s", self.job.name, plan.contact_id, warning.text())
-        owned = result.created or bool(state and state.owned)
-        if result.created and self.owner_tag is not None:
-            self._to_tag.append(result.email)
-        # An update Spotler answers without a status leaves the one the state store knew.
-        status = result.status or (state.provider_status if state else None)
-        return MemberOutcome(plan.contact_id, email=plan.email, provider_id=result.provider_id,
-                             payload_hash=plan.payload_hash, payload=dict(plan.merge_fields or {}),
-                             provider_status=status, owned=owned, pushed_at=now, warnings=warnings,
-                             reason_code=plan.reason if plan.action is Action.REOPTIN else None)
-
-    def _left(self, plan: MemberPlan, result: MemberResult) -> MemberOutcome:
-        """The outcome of an unsubscribe or archive. The reason stays the plan's (``shared_email`` for a member
-        held for another contact), so the next run, planning the same, has nothing to record."""
-        reason = SHARED_EMAIL if plan.merged_into else plan.reason
-        if not result.ok:  # no member at the provider: nothing to end, and nothing was created
-            self.report.not_found += 1
-            return MemberOutcome(plan.contact_id, provider_status=NOT_FOUND, reason_code=reason,
-                                 merged_into=plan.merged_into,
-                                 last_error=f"no member at the provider to {plan.action.value}; nothing was written")
-        if plan.action is Action.ARCHIVE and result.reason_code != ARCHIVED_BY_SYNC:
-            # Found no longer receiving mail: not archived, so the provider keeps showing it as it is.
-            if result.status == "unsubscribed":
-                self.report.opt_outs_found += 1
-                self._found_unsubscribed.append((plan.contact_id, normalise_email(result.email) or address_of(plan)))
-            else:
-                self.report.found_left += 1
-            return MemberOutcome(plan.contact_id, provider_status=result.status, reason_code=reason,
-                                 merged_into=plan.merged_into)
-        self.report.written += 1
-        if plan.action is Action.ARCHIVE:
-            reason = ARCHIVED_BY_SYNC
-        return MemberOutcome(plan.contact_id, provider_status=result.status or "unsubscribed", reason_code=reason,
-                             merged_into=plan.merged_into)
 
     def _note_quiet(self, plan: MemberPlan, state: MemberStateRow | None) -> None:
         """Skips and merges are recorded only when their reason changed, so a quiet re-run writes nothing."""
@@ -385,8 +333,8 @@ class PushExecutor:
     def _tag(self, final: bool) -> None:
         """Tag created members in batches, in flight with the other writes (the tag marks what crm-sync added;
         ownership itself is recorded in the state store, so a tag that fails is logged, not retried)."""
-        while self._to_tag and (final or len(self._to_tag) >= self.batch_size) and self._stopped is None:
-            emails, self._to_tag = self._to_tag[:self.batch_size], self._to_tag[self.batch_size:]
+        while self.answers.to_tag and (final or len(self.answers.to_tag) >= self.batch_size) and self._stopped is None:
+            emails, self.answers.to_tag = self.answers.to_tag[:self.batch_size], self.answers.to_tag[self.batch_size:]
             assert self.owner_tag is not None  # only created members of a tagging provider are queued
             if self._owner_segment is None:
                 self._owner_segment = self.owner_tag.audience.tag_segment(self.owner_tag.name)
@@ -395,17 +343,4 @@ class PushExecutor:
             future.batch = None  # type: ignore[attr-defined]
             future.tagged = len(emails)  # type: ignore[attr-defined]
             self._in_flight.add(future)
-
-
-def _write(plan: MemberPlan) -> MemberWrite:
-    status = "pending" if plan.action is Action.REOPTIN else None
-    return MemberWrite(address_of(plan), dict(plan.merge_fields or {}), plan.status_if_new or "subscribed", status,
-                       contact_id=plan.contact_id, new=plan.action is Action.CREATE)
-
-
-def address_of(plan: MemberPlan) -> str:
-    """The address a plan that writes goes to (a contact without a usable one is skipped, never written)."""
-    if plan.email is None:
-        raise ValueError(f"contact {plan.contact_id}: {plan.action.value} without an address")
-    return plan.email
 
