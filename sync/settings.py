@@ -55,7 +55,22 @@ class CrmSettings(_Section):
     """Where the CRM is and how to read it."""
 
     kind: str = Field("sql", description="Which kind of CRM (sync/connectors/crm_registry.py): sql = a SQL database "
-                                         "described by schema_file (the embedded CRM by default).")
+                                         "described by schema_file (the embedded CRM by default); espocrm and "
+                                         "vtiger = those applications over their APIs.")
+    base_url: str | None = Field(
+        None, description="EspoCRM or vtiger: the CRM's web address, e.g. https://crm.example.org (no /api/v1).")
+    api_user: str | None = Field(None, description="vtiger: the user whose access key is api_key.")
+    api_key: SecretStr | None = Field(
+        None, description="EspoCRM: the API user's API key; vtiger: the user's access key (My Preferences).")
+    api_secret: SecretStr | None = Field(
+        None, description="EspoCRM: the HMAC secret key of an API user with HMAC authentication (else API key).")
+    entity: str | None = Field(
+        None, description="Which records are the contacts: EspoCRM Contact (default) or Lead; vtiger Contacts "
+                          "(default) or Leads.")
+    timeout_seconds: float = Field(30, gt=0, le=600, description="EspoCRM or vtiger: timeout of one request.")
+    read_url: SecretStr | None = Field(
+        None, description="vtiger: SQLAlchemy URL of its MySQL/MariaDB database for a SELECT-only user; contacts "
+                          "are then read from the database (large installations), writes still go through the API.")
     url: SecretStr = Field(
         SecretStr("sqlite:///data/crm.db"),
         description="SQLAlchemy URL of the CRM database (a secret: it may hold a password).",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sync.records import ActivityRecord, ContactFlags, CrmContact, CrmField
 
@@ -65,7 +65,16 @@ class ContactReads(AddressLookup, Protocol):
 
 
 class HistoryWrites(AddressLookup, Protocol):
-    """What the pull reads and writes."""
+    """What the pull reads and writes.
+
+    History entries are upserted by their external key: writing a key again updates the CRM's entry in place
+    (or leaves it, when nothing changed), even when crm-sync crashed before it recorded the first write. How an
+    entry came to be (the events folded into it) is crm-sync's own state, kept in the state store.
+    """
+
+    history_per_event: bool
+    """True when the CRM's history is a log of single events (EspoCRM's campaign log): the pull then writes one
+    entry per event instead of one per contact and campaign."""
 
     def existing_contacts(self, contact_ids: Iterable[str]) -> set[str]:
         """The ids among ``contact_ids`` the CRM still has."""
@@ -73,10 +82,6 @@ class HistoryWrites(AddressLookup, Protocol):
 
     def contact_owners(self, contact_ids: Iterable[str]) -> dict[str, tuple[str | None, str]]:
         """Per contact: its organisation id and display name."""
-        ...
-
-    def activities_by_key(self, keys: Iterable[str]) -> dict[str, tuple[dict, datetime, datetime]]:
-        """(details, first_at, last_at) of the history entries already written, by external key."""
         ...
 
     def write_activities(self, records: Iterable[ActivityRecord]) -> int:
@@ -90,6 +95,16 @@ class HistoryWrites(AddressLookup, Protocol):
 
     def history_of(self, contact_id: str) -> list[tuple[str, str, str, datetime]]:
         """(kind, subject, body, last time) of one contact's history entries, newest first."""
+        ...
+
+
+@runtime_checkable
+class KeptHistory(Protocol):
+    """A CRM that keeps crm-sync's details with its history entries (the SQL CRM): entries written before the
+    state store kept them are read back from the CRM."""
+
+    def activities_by_key(self, keys: Iterable[str]) -> dict[str, tuple[dict, datetime, datetime]]:
+        """(details, first_at, last_at) of the history entries already written, by external key."""
         ...
 
 

@@ -35,6 +35,8 @@ class SqlCrm:
     Times come out as aware UTC datetimes and are stored as naive UTC to the second.
     """
 
+    history_per_event = False  # one history entry per contact and campaign (or per event, as the pull says)
+
     def __init__(self, url: str, description: SchemaDescription, clock: Callable[[], datetime] = _utc_now):
         """Connect and check the description against the database.
 
