@@ -1,0 +1,69 @@
+"""The real EspoCRM and vtiger of ``../shared/live-crms`` (``live-crms.sh up``): where they are, and putting one
+back to its seeded data.
+
+Their URLs and credentials come from the environment or from the file ``live-crms.sh up`` writes
+(``$LIVE_CRMS_BASE/live_crms.env``, /opt/live-crms by default). When they are not running the tests that need
+them are skipped, except under CI (``CI`` set), where a missing live CRM is a failure: CI starts them.
+Tests that change a live CRM are in the xdist group ``live-<crm>`` (one worker at a time) and restore the
+CRM's database before they start.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shlex
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import pytest
+import requests
+
+BASE = Path(os.environ.get("LIVE_CRMS_BASE", "/opt/live-crms"))
+DATABASES = {"espocrm": "espocrm_live", "vtiger": "vtiger_live"}
+PROBES = {"espocrm": "LIVE_ESPOCRM_URL", "vtiger": "LIVE_VTIGER_URL"}
+
+
+@cache
+def live_env() -> dict[str, str]:
+    """LIVE_ESPOCRM_* and LIVE_VTIGER_* from the env file, overridden by the environment."""
+    values: dict[str, str] = {}
+    env_file = Path(os.environ.get("LIVE_CRMS_ENV_FILE", BASE / "live_crms.env"))
+    if env_file.is_file():
+        for line in env_file.read_text().splitlines():
+            if line.startswith("export ") and "=" in line:
+                name, _, value = line[len("export "):].partition("=")
+                values[name] = shlex.split(value)[0] if value else ""
+    values.update({k: v for k, v in os.environ.items() if k.startswith(("LIVE_ESPOCRM_", "LIVE_VTIGER_"))})
+    return values
+
+
+@cache
+def _running(crm: str) -> str | None:
+    url = live_env().get(PROBES[crm])
+    if not url:
+        return f"no {PROBES[crm]}: run ../shared/live-crms/live-crms.sh up"
+    try:
+        requests.get(url, timeout=10)
+    except requests.RequestException as error:
+        return f"{crm} at {url} does not answer ({type(error).__name__}): run ../shared/live-crms/live-crms.sh up"
+    return None
+
+
+def require(crm: str) -> dict[str, str]:
+    """The live env when ``crm`` runs; else skip (fail under CI)."""
+    problem = _running(crm)
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"live {crm} needed under CI: {problem}")
+        pytest.skip(problem)
+    return live_env()
+
+
+def restore(crm: str) -> None:
+    """Put one live CRM's database back to the seeded snapshot (the server keeps running)."""
+    snapshot = BASE / "state" / f"{crm}.sql.gz"
+    with gzip.open(snapshot, "rb") as dump:
+        subprocess.run(["mysql", "-h", "127.0.0.1", "-P", "3306", "-u", "root", "--default-character-set=utf8mb4",
+                        DATABASES[crm]], input=dump.read(), check=True, timeout=120, capture_output=True)
