@@ -92,3 +92,4 @@ class ContactFlags:
     email_opt_out: bool | None = None
     email_invalid: bool | None = None
     invalid_reason: str | None = None
+    email: str | None = None  # the address the change is about (normalised); None: the contact's primary address

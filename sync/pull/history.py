@@ -137,8 +137,8 @@ def event_record(event: Event, contact_id: str) -> ActivityRecord:
         body += f"\nReason: {event.reason}"
     if event.url:
         body += f"\nLink: {event.url}"
-    details = {"campaign_id": event.campaign_id, "action": event.action, "url": event.url,
-               "bounce_type": event.bounce_type, "reason": event.reason, "email": event.email}
+    details = {"campaign_id": event.campaign_id, "title": event.campaign_title, "action": event.action,
+               "url": event.url, "bounce_type": event.bounce_type, "reason": event.reason, "email": event.email}
     return ActivityRecord(f"{event.provider}:event:{event.key}", f"email_{event.action}", subject[:200], body,
                           event.occurred_at, event.occurred_at, contact_id=contact_id, details=details)
 
@@ -150,14 +150,15 @@ def flags_for(event: Event, contact_ids: Iterable[str]) -> list[ContactFlags]:
     reason; soft bounces, opens and clicks change no flag.
     """
     if event.action == "unsubscribe":
-        return [ContactFlags(contact_id, email_opt_out=True) for contact_id in contact_ids]
+        return [ContactFlags(contact_id, email_opt_out=True, email=event.email or None) for contact_id in contact_ids]
     if event.action == "cleaned" or (event.action == "bounce" and (event.bounce_type or "hard") == "hard"):
         provider = provider_title(event.provider, short=True)
         if event.action == "cleaned":
             reason = f"cleaned by {provider}" + (f": {event.reason}" if event.reason else "")
         else:
             reason = f"hard bounce on {provider} campaign {event.campaign_title or event.campaign_id}"
-        return [ContactFlags(contact_id, email_invalid=True, invalid_reason=reason) for contact_id in contact_ids]
+        return [ContactFlags(contact_id, email_invalid=True, invalid_reason=reason, email=event.email or None)
+                for contact_id in contact_ids]
     return []
 
 

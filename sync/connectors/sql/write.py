@@ -175,6 +175,7 @@ def _merge(first: ContactFlags, second: ContactFlags) -> ContactFlags:
         second.email_opt_out if second.email_opt_out is not None else first.email_opt_out,
         second.email_invalid if second.email_invalid is not None else first.email_invalid,
         second.invalid_reason if second.invalid_reason is not None else first.invalid_reason,
+        second.email or first.email,
     )
 
 
