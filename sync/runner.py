@@ -192,7 +192,8 @@ def pull_audience(settings: Settings, name: str, since: datetime | None = None,
         with open_crm(settings.crm) as crm:
             provider_kit = kit(audience.provider)
             provider = provider_kit.open_pull(settings, audience)
-            importer = EventImporter(name, crm, store, report, audience.history == "event", run.id,
+            per_event = audience.history == "event" or crm.history_per_event
+            importer = EventImporter(name, crm, store, report, per_event, run.id,
                                      checkpoint or (lambda point: None), _pull_progress(on_progress))
             window_start = pull_window_start(run_start, audience.pull_window_days, since)
             try:

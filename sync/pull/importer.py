@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sync.connectors.crm import HistoryWrites
+from sync.connectors.crm import HistoryWrites, KeptHistory
 from sync.paging import ListKeptMoving
 from sync.pull.history import (
     CampaignEntry,
@@ -46,6 +46,7 @@ Checkpoint = Callable[[str], None]
 PullProgress = Callable[["PullReport", str, int, int], None]
 OWN_ENTRY = frozenset({"bounce", "unsubscribe", "cleaned"})  # also get an entry of their own
 FLAGGING = frozenset({"bounce", "unsubscribe", "cleaned"})  # may change the contact's flags
+FOLDED_KIND = "email_campaign"  # entries that new events fold into: their details are kept in the state store
 
 
 @dataclass
@@ -112,7 +113,7 @@ class EventImporter:
         self.checkpoint("activities_written")
         self.report.flags_changed += self.crm.set_flags(flags)
         self.checkpoint("crm_written")
-        self._record(ledger, statuses)
+        self._record(ledger, statuses, [record for record in records if record.kind == FOLDED_KIND])
 
     def import_stream(self, name: str, pages: Iterable[list[Event]]) -> bool:
         """Import every page of one stream; False (logged) when its list kept moving under the reads, so the
@@ -137,12 +138,14 @@ class EventImporter:
                                       contacts.get(event.email_id), reason))
         self._record(ledger, [])
 
-    def _record(self, ledger: list[LedgerEvent], statuses: list[MemberOutcome]) -> None:
+    def _record(self, ledger: list[LedgerEvent], statuses: list[MemberOutcome],
+                entries: list[ActivityRecord] | None = None) -> None:
         if not ledger:
             return
         with self.store.transaction() as tx:
             tx.record_events(ledger, self.run_id)
             tx.save_member_outcomes(self.audience, statuses)
+            tx.save_history_entries(entries or [])
         self.report.events_imported += len(ledger)
         self.checkpoint("ledger_written")
         self._tell()
@@ -178,7 +181,7 @@ class EventImporter:
         return records, flags, list(statuses.values()), ledger
 
     def _campaign_entries(self, by_entry: dict[str, list[Event]]) -> list[ActivityRecord]:
-        existing = self.crm.activities_by_key(by_entry)
+        existing = self._kept(by_entry)
         records = []
         for key, events in by_entry.items():
             first = events[0]
@@ -210,7 +213,7 @@ class EventImporter:
                 if organisation_id:
                     by_org[(campaign_id, title, when, organisation_id)][contact_id] = name or contact_id
         keys = {(f"{provider}:{self.audience}:{c}:organisation:{o}"): (c, t, w, o) for c, t, w, o in by_org}
-        existing = self.crm.activities_by_key(keys)
+        existing = self._kept(keys)
         records = []
         for key, (campaign_id, title, when, organisation_id) in keys.items():
             names = dict(existing.get(key, ({},))[0].get("contacts", {}))
@@ -221,6 +224,17 @@ class EventImporter:
                 f"{title} was sent to: {listing}", when, when, organisation_id=organisation_id,
                 details={"campaign_id": campaign_id, "title": title, "contacts": names}))
         return records
+
+
+    def _kept(self, keys: Iterable[str]) -> dict[str, tuple[dict, datetime, datetime]]:
+        """What the entries with these keys already count: from the state store, or for entries written before
+        it kept them, from a CRM that keeps them itself."""
+        wanted = set(keys)
+        kept = self.store.history_entries(wanted)
+        missing = wanted - set(kept)
+        if missing and isinstance(self.crm, KeptHistory):
+            kept |= self.crm.activities_by_key(missing)
+        return kept
 
 
 def pull_window_start(run_start: datetime, days: int, since: datetime | None) -> datetime:

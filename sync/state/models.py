@@ -131,6 +131,19 @@ class LedgerEntry(Base):
     unapplied_reason: Mapped[str | None] = mapped_column(String(64))  # why the event changed no contact
 
 
+class HistoryEntry(Base):
+    """The details of one CRM history entry crm-sync wrote (the events it counts), by its hashed external key."""
+
+    __tablename__ = "history_entries"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    entry_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    details: Mapped[dict[str, Any]] = mapped_column(json_type())
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class RunLock(Base):
     """A named mutex row: whoever inserted it holds the lock until it is deleted or expires."""
 

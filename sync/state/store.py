@@ -17,7 +17,8 @@ from sqlalchemy.engine import URL
 
 from sync.dburl import display_url
 from sync.errors import ConfigError
-from sync.state import cursors, intents, ledger, lock, members, runs
+from sync.records import ActivityRecord
+from sync.state import cursors, history, intents, ledger, lock, members, runs
 from sync.state.cursors import CursorRow
 from sync.state.engine import make_engine, translate_errors
 from sync.state.intents import IntentRow
@@ -60,6 +61,16 @@ class StateTransaction:
         """Add events to the ledger, skipping known and repeated keys; returns the keys that were new."""
         with translate_errors(self._url, "writing the event ledger"):
             return ledger.record_events(self._conn, events, run_id, self._clock())
+
+    def history_entries(self, keys: Iterable[str]) -> dict[str, tuple[dict, datetime, datetime]]:
+        """(details, first_at, last_at) of the CRM history entries kept for these external keys."""
+        with translate_errors(self._url, "reading history entries"):
+            return history.history_entries(self._conn, keys)
+
+    def save_history_entries(self, records: Iterable[ActivityRecord]) -> None:
+        """Keep the details of these CRM history entries (``sync/state/history.py``)."""
+        with translate_errors(self._url, "writing history entries"):
+            history.save_history_entries(self._conn, records, self._clock())
 
     def member_states(self, audience: str, contact_ids: Iterable[str]) -> dict[str, MemberStateRow]:
         """Stored state of the given contacts in ``audience``, by contact id; unknown contacts are absent."""
@@ -253,6 +264,11 @@ class StateStore:
         """The keys among ``keys`` that are not in the event ledger yet."""
         with self.transaction() as tx:
             return tx.unseen_event_keys(keys)
+
+    def history_entries(self, keys: Iterable[str]) -> dict[str, tuple[dict, datetime, datetime]]:
+        """(details, first_at, last_at) of the CRM history entries kept for these external keys."""
+        with self.transaction() as tx:
+            return tx.history_entries(keys)
 
     def record_events(self, events: Iterable[LedgerEvent], run_id: int | None = None) -> set[str]:
         """Add events to the ledger on their own; returns the keys that were new."""

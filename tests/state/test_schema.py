@@ -22,7 +22,7 @@ from sync.state.models import Base
 from sync.state.store import open_state
 from tests.state import workers
 
-STATE_TABLES = {"runs", "member_state", "cursors", "event_ledger", "run_lock", "push_intents"}
+STATE_TABLES = {"runs", "member_state", "cursors", "event_ledger", "run_lock", "push_intents", "history_entries"}
 
 
 def schema_differences(url: str, metadata: MetaData) -> list:
