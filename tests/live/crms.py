@@ -67,3 +67,23 @@ def restore(crm: str) -> None:
     with gzip.open(snapshot, "rb") as dump:
         subprocess.run(["mysql", "-h", "127.0.0.1", "-P", "3306", "-u", "root", "--default-character-set=utf8mb4",
                         DATABASES[crm]], input=dump.read(), check=True, timeout=120, capture_output=True)
+
+
+def espo_page(route: str, screenshot: Path) -> str:
+    """The visible text of an EspoCRM page (``Campaign/view/<id>``) as its admin sees it in headless Chromium;
+    the page is saved to ``screenshot``. Needs ``live-crms.sh screenshot`` to have run once (it installs
+    Chromium and puppeteer-core), as ``.ci/run`` does."""
+    env = require("espocrm")
+    tools = BASE / "tools" / "node_modules"
+    if not (tools / "puppeteer-core").is_dir():
+        problem = f"no {tools}/puppeteer-core: run ../shared/live-crms/live-crms.sh screenshot /tmp/login.png"
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    script = Path(__file__).with_name("espo_page.js")
+    done = subprocess.run(["node", str(script), env["LIVE_ESPOCRM_URL"], env["LIVE_ESPOCRM_ADMIN_USER"],
+                           env["LIVE_ESPOCRM_ADMIN_PASSWORD"], route, str(screenshot)],
+                          env={**os.environ, "NODE_PATH": str(tools)}, capture_output=True, text=True, timeout=240)
+    if done.returncode:
+        raise AssertionError(f"headless Chromium failed on {route}: {done.stderr[-2000:]}")
+    return done.stdout
