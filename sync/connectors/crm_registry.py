@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from sync.connectors.crm import CrmPort
 from sync.connectors.sql.crm import open_crm as open_sql_crm
+from sync.connectors.vtiger.crm import open_vtiger
 from sync.errors import ConfigError
 from sync.settings import CrmSettings
 
@@ -14,8 +15,15 @@ def _open_sql(settings: CrmSettings) -> CrmPort:
     return open_sql_crm(settings.url.get_secret_value(), settings.schema_file)
 
 
+def _open_vtiger(settings: CrmSettings) -> CrmPort:
+    return open_vtiger(settings.base_url, settings.api_user,
+                       settings.api_key.get_secret_value() if settings.api_key else None, settings.entity,
+                       settings.timeout_seconds, settings.read_url.get_secret_value() if settings.read_url else None)
+
+
 CRM_KINDS: dict[str, Callable[[CrmSettings], CrmPort]] = {
     "sql": _open_sql,  # an SQL database described by a schema description (the embedded CRM by default)
+    "vtiger": _open_vtiger,  # vtiger 8.x: webservice, optionally contacts from its database (crm.read_url)
 }
 
 
