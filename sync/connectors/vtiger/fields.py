@@ -29,7 +29,7 @@ TYPES = {
     "decimal": CrmFieldType.NUMBER,
     "date": CrmFieldType.DATE, "datetime": CrmFieldType.DATETIME, "boolean": CrmFieldType.CHECKBOX,
 }
-SKIPPED = {"id", "imagename", "tags", "starred"}
+SKIPPED = {"id", "imagename", "tags", "starred", "modifiedtime", "modifiedby"}  # system or echo-prone
 
 
 def _text(value: object) -> FieldValue:
