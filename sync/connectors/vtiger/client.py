@@ -184,8 +184,9 @@ class VtigerClient:
             raise ConfigError(f"{self.endpoint} did not answer like the vtiger webservice: check crm.base_url")
         if envelope["success"]:
             return envelope.get("result")
-        error = envelope.get("error") or {}
-        raise self._refusal(str(error.get("code") or "UNKNOWN"), str(error.get("message") or ""), operation, record)
+        problem = envelope.get("error") or {}
+        raise self._refusal(str(problem.get("code") or "UNKNOWN"), str(problem.get("message") or ""), operation,
+                            record)
 
     def _refusal(self, code: str, message: str, operation: str, record: str | None) -> Exception:
         if code in SESSION_CODES and operation not in ("login", "getchallenge"):

@@ -68,7 +68,7 @@ class WebserviceHistory:
         self._require_targets(latest.values())
         existing = self._comments({target for target, _ in latest})
         changed = 0
-        for (target, key), record in latest.items():
+        for (target, _key), record in latest.items():
             changed += self._upsert(target, record, existing[target])
         return changed
 
