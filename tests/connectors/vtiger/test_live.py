@@ -116,3 +116,37 @@ def test_errors_are_mapped(clean):
     with pytest.raises(RecordError) as refused:
         clean.client.revise({"id": "12x99999", "emailoptout": "1"})
     assert refused.value.record_id == "12x99999"
+
+
+def database(crm_overrides: dict | None = None) -> VtigerCrm:
+    env = require("vtiger")
+    read_url = env["LIVE_VTIGER_DB_URL"].replace("mysql://", "mysql+pymysql://", 1)
+    return live(read_url=read_url, **(crm_overrides or {}))
+
+
+def test_the_database_path_reads_the_same_contacts_as_the_webservice(clean):
+    clean.write_activities([campaign("12x117", "Opened 1 time.")])  # a comment: the contact's modifiedtime moves
+    since = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
+    with database() as from_db:
+        assert from_db.database is not None
+        by_db = {c.id: c for c in from_db.iter_contacts(chunk_size=7)}
+        by_api = {c.id: c for c in clean.iter_contacts()}
+        assert by_db == by_api and len(by_db) >= 13
+        assert from_db.describe_fields() == clean.describe_fields()
+        assert from_db.schema_fingerprint() == clean.schema_fingerprint()
+        assert from_db.count_contacts() == clean.count_contacts()
+        assert from_db.shared_emails() == clean.shared_emails()
+        assert from_db.contacts_by_email(["hp.schaefer@example.com", "hans-peter.schaefer@muller-soehne.example.com"]
+                                         ) == clean.contacts_by_email(["hp.schaefer@example.com",
+                                                                       "hans-peter.schaefer@muller-soehne.example.com"])
+        assert from_db.changed_contact_ids(since, 100) == clean.changed_contact_ids(since, 100) == ["12x117"]
+        # a deletion: gone from the webservice, a tombstone in the database
+        clean.client.call("POST", "delete", "12x129", id="12x129")
+        (tombstone,) = from_db.contacts_by_ids(["12x129"])
+        assert tombstone.deleted and "12x129" in (from_db.changed_contact_ids(since, 100) or [])
+        assert list(clean.contacts_by_ids(["12x129"])) == []
+        assert from_db.existing_contacts(["12x129", "12x117"]) == {"12x117"}
+        # writes still go through the webservice
+        assert from_db.set_flags([ContactFlags("12x121", email_opt_out=True)]) == 1
+        (ana,) = from_db.contacts_by_ids(["12x121"])
+        assert ana.consent.email_opt_out is True
