@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -63,7 +63,7 @@ class DatabaseReads:
             where = {str(name): (str(table), str(column)) for name, column, table in connection.execute(query)}
         types = {str(item["name"]): str((item.get("type") or {}).get("name"))
                  for item in self.webservice.description.get("fields", [])}
-        source = entity
+        source: Any = entity
         joined = {entity.name: entity}
         columns = []
         for spec in self.webservice.fields + [_extra("email"), _extra("emailoptout"), _extra("modifiedtime")]:
@@ -87,7 +87,7 @@ class DatabaseReads:
         return (select(entity.c.crmid, entity.c.deleted, *[column for _, column, _ in columns])
                 .select_from(source).where(entity.c.setype == self.module))
 
-    def _contacts(self, rows: list[Any]) -> Iterator[CrmContact]:
+    def _contacts(self, rows: Sequence[Any]) -> Iterator[CrmContact]:
         _, columns, _ = self._plan
         references = self._reference_modules(rows, columns)
         prefix = self.prefixes[self.module]
@@ -106,7 +106,7 @@ class DatabaseReads:
                 record[name] = value
             yield to_contact(record, self.webservice.fields, deleted=bool(row[1]), invalid_column=invalid_column)
 
-    def _reference_modules(self, rows: list[Any], columns: list[tuple[str, Any, str]]) -> dict[int, str]:
+    def _reference_modules(self, rows: Sequence[Any], columns: list[tuple[str, Any, str]]) -> dict[int, str]:
         """The module of every record or user a reference in these rows points at."""
         ids = {int(row[index]) for row in rows for index, (_, _, kind) in enumerate(columns, start=2)
                if kind in REFERENCE_TYPES and row[index] not in (None, "", 0, "0")}
@@ -115,7 +115,8 @@ class DatabaseReads:
         entity, users, groups = (self._table(name) for name in ("vtiger_crmentity", "vtiger_users", "vtiger_groups"))
         found: dict[int, str] = {}
         with self.engine.connect() as connection:
-            found.update({int(i): "Users" for (i,) in connection.execute(select(users.c.id).where(users.c.id.in_(ids)))})
+            found.update({int(i): "Users" for (i,) in connection.execute(
+                select(users.c.id).where(users.c.id.in_(ids)))})
             found.update({int(i): "Groups" for (i,) in connection.execute(
                 select(groups.c.groupid).where(groups.c.groupid.in_(ids)))})
             found.update({int(i): str(setype) for i, setype in connection.execute(
