@@ -17,7 +17,7 @@ from sync.sandbox.vtiger import vtql
 from sync.sandbox.vtiger.state import HttpFailure, VtigerError, VtigerState
 
 METHODS = {"getchallenge": "GET", "login": "POST", "listtypes": "GET", "describe": "GET", "retrieve": "GET",
-           "query": "GET", "create": "POST", "revise": "POST", "delete": "POST", "extendsession": "POST"}
+           "query": "GET", "create": "POST", "revise": "POST", "update": "POST", "delete": "POST", "extendsession": "POST"}
 BROKEN = {"sync", "logout", "convertlead"}  # PHP 8 named-argument crash on vtiger 8.2.0
 
 
@@ -110,6 +110,8 @@ def _dispatch(state: VtigerState, method: str, operation: str, params: dict[str,
         return state.create(params.get("elementType", ""), element, user_id)
     if operation == "revise":
         return state.revise(element, user_id)
+    if operation == "update":
+        return state.update(element, user_id)
     return {"message": "extended"}
 
 

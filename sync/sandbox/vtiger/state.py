@@ -8,6 +8,7 @@ it is related to, as vtiger 8.2 does.
 from __future__ import annotations
 
 import copy
+import html
 import json
 import secrets
 import threading
@@ -102,8 +103,20 @@ class VtigerState:
     def retrieve(self, record_id: str) -> dict[str, Any]:
         record = self.records.get(record_id)
         if record is None:
+            number = record_id.partition("x")[2]
+            if any(other.partition("x")[2] == number for other in self.records):
+                raise VtigerError("INVALID_ID_ATTRIBUTE", "Id specified is incorrect")
             raise VtigerError("ACCESS_DENIED", "Permission to perform the operation is denied")
         return {k: v for k, v in record.items() if k != "module"}
+
+    def update(self, element: dict[str, Any], user_id: str) -> dict[str, Any]:
+        """``update`` takes the whole record: a mandatory field left out is MANDATORY_FIELDS_MISSING."""
+        record = self.retrieve(str(element.get("id") or ""))
+        module = self.records[record["id"]]["module"]
+        for spec in self.describe[module]["fields"]:
+            if spec.get("mandatory") and spec["name"] != "id" and not element.get(spec["name"]):
+                raise VtigerError("MANDATORY_FIELDS_MISSING", f"{spec['name']} does not have a value")
+        return self.revise(element, user_id)
 
     def create(self, module: str, element: dict[str, Any], user_id: str) -> dict[str, Any]:
         if module not in self.describe:
@@ -118,9 +131,12 @@ class VtigerState:
         self.next_crmid += 1
         now = self.now()
         record = {"module": module, **self._blank(module), **{k: _stored(v) for k, v in element.items()},
-                  "id": record_id, "createdtime": now, "modifiedtime": now, "modifiedby": user_id}
+                  "id": record_id, "createdtime": now, "modifiedtime": now}
+        if "modifiedby" in record:
+            record["modifiedby"] = user_id
         if module == "ModComments":
-            record.update({"creator": user_id, "source": "WEBSERVICE", "is_private": "0"})
+            record.update({"creator": user_id, "source": "WEBSERVICE", "is_private": "0",
+                           "label": html.escape(record.get("commentcontent", ""))})
             self.records[str(element["related_to"])]["modifiedtime"] = now  # the bump vtiger does
         self.records[record_id] = record
         return self.retrieve(record_id)
@@ -135,7 +151,8 @@ class VtigerState:
             if key != "id" and key in known:
                 record[key] = _stored(value)
         record["modifiedtime"] = self.now()
-        record["modifiedby"] = user_id
+        if "modifiedby" in record:
+            record["modifiedby"] = user_id
         return self.retrieve(record_id)
 
     def delete(self, record_id: str) -> dict[str, Any]:
