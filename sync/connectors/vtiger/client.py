@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -26,8 +27,22 @@ log = logging.getLogger(__name__)
 PAGE = 100  # VTQL silently caps LIMIT at 100 rows
 CREDENTIAL_CODES = {"INVALID_USER_CREDENTIALS", "INVALID_AUTH_TOKEN"}
 SESSION_CODES = {"INVALID_SESSIONID", "AUTHENTICATION_REQUIRED"}
+_SESSION_IN_URL = re.compile(r"(sessionName=)[^&\s\"']+")
 _LOGIN_LOCKS: dict[tuple[str, str], threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
+
+
+class _HideSessions(logging.Filter):
+    """urllib3 logs request lines at DEBUG; a GET's session name is in its query string: shown as <hidden>."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "sessionName=" in record.getMessage():
+            record.msg = _SESSION_IN_URL.sub(r"\1<hidden>", record.getMessage())
+            record.args = ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_HideSessions())
 
 
 def _login_lock(endpoint: str, user: str) -> threading.Lock:

@@ -45,7 +45,8 @@ class VtigerState:
             self.records[row["id"]] = {"module": module, **self._blank(module), **row}
         self.users = {username: {"key": access_key, "id": "19x1"}}
         self.tokens: dict[str, tuple[str, float]] = {}  # user → (token, expiry): a new challenge voids the old
-        self.sessions: dict[str, str] = {}  # sessionName → user
+        self.sessions: dict[str, tuple[str, float]] = {}  # sessionName → (user, last use)
+        self.session_seconds: float | None = None  # idle time after which a session ends (None: never)
         self.next_crmid = 1 + max(int(rid.partition("x")[2]) for rid in self.records)
         self.fixed_now: datetime | None = None
 
@@ -82,7 +83,7 @@ class VtigerState:
         if user is None or expected is None or expiry < time.time() or access_key != expected:
             raise VtigerError("INVALID_USER_CREDENTIALS", "Invalid username or password")
         session = secrets.token_hex(12)
-        self.sessions[session] = username
+        self.sessions[session] = (username, time.time())
         return {"username": username, "first_name": "Ad", "last_name": "Min", "email": "admin@example.org",
                 "time_zone": "UTC", "sessionName": session, "userId": user["id"], "version": "0.22",
                 "vtigerVersion": "8.2.0"}
@@ -90,9 +91,12 @@ class VtigerState:
     def user_of(self, session: str | None) -> str:
         if not session:
             raise VtigerError("AUTHENTICATION_REQUIRED", "Authencation required")
-        if session not in self.sessions:
+        user, used = self.sessions.get(session, ("", 0.0))
+        if not user or (self.session_seconds is not None and time.time() - used > self.session_seconds):
+            self.sessions.pop(session, None)
             raise VtigerError("INVALID_SESSIONID", "Session Identifier provided is Invalid")
-        return self.sessions[session]
+        self.sessions[session] = (user, time.time())
+        return user
 
     # -- records ---------------------------------------------------------------------------------------------
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from sync.connectors.crm_registry import open_crm
 from sync.errors import ConfigError, TransientError
-from sync.records import CrmFieldType
+from sync.records import ContactFlags, CrmFieldType
 from sync.settings import CrmSettings
 from tests.connectors.vtiger.conftest import connect
 
@@ -121,3 +124,45 @@ def test_outages_are_retried_then_transient(sandbox, crm):
     sandbox.fail_next(*[503] * 200)
     with pytest.raises(TransientError, match="503"):
         crm.count_contacts()
+
+
+def test_an_idle_session_that_timed_out_is_renewed(sandbox, crm):
+    sandbox.state.session_seconds = 0.2
+    assert crm.count_contacts() == 13
+    time.sleep(0.4)
+    assert crm.count_contacts() == 13 and crm.client.logins == 2
+
+
+def test_logins_of_parallel_workers_of_one_user_do_not_void_each_other(sandbox):
+    """A getchallenge voids the user's earlier token: the logins are serialised."""
+    clients = [connect(sandbox) for _ in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        counts = list(pool.map(lambda crm: crm.count_contacts(), clients))
+    assert counts == [13] * 8 and sandbox.operations["login"] == 8
+    for crm in clients:
+        crm.close()
+
+
+def test_neither_key_nor_session_reaches_the_logs(sandbox, caplog):
+    caplog.set_level(logging.DEBUG)
+    with connect(sandbox) as crm:
+        crm.count_contacts()
+        sandbox.fail_next(500)
+        crm.count_contacts()
+        session = crm.client._session_name
+    assert session and session not in caplog.text and sandbox.access_key not in caplog.text
+    assert "sessionName=<hidden>" in caplog.text
+
+
+def test_leads_are_read_and_written_like_contacts(sandbox):
+    with connect(sandbox, entity="Leads") as leads:
+        found = list(leads.iter_contacts())
+        assert [lead.id for lead in found] == ["10x130", "10x131", "10x132"] and leads.count_contacts() == 3
+        assert [lead.consent.email_opt_out for lead in found] == [False, True, False]
+        assert all(lead.organisation_id is None for lead in found)
+        assert list(leads.contacts_by_ids(["12x117"])) == []  # a contact's id is no lead's
+        assert leads.contact_owners(["10x130"]) == {"10x130": (None, "Inès Gómez")}
+        assert leads.set_flags([ContactFlags("10x130", email_opt_out=True)]) == 1
+        assert sandbox.record("10x130")["emailoptout"] == "1"
+    with pytest.raises(ConfigError, match="crm.entity"):
+        connect(sandbox, entity="Accounts")
