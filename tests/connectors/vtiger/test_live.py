@@ -150,3 +150,12 @@ def test_the_database_path_reads_the_same_contacts_as_the_webservice(clean):
         assert from_db.set_flags([ContactFlags("12x121", email_opt_out=True)]) == 1
         (ana,) = from_db.contacts_by_ids(["12x121"])
         assert ana.consent.email_opt_out is True
+
+
+def test_leads_from_the_database_match_the_webservice():
+    require("vtiger")
+    with live(entity="Leads") as api, database({"entity": "Leads"}) as from_db:
+        by_api = {lead.id: lead for lead in api.iter_contacts()}
+        by_db = {lead.id: lead for lead in from_db.iter_contacts() if not lead.deleted}
+        assert by_api == by_db and {"10x130", "10x131", "10x132"} <= set(by_api)
+        assert by_api["10x131"].consent.email_opt_out is True
