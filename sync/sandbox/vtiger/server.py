@@ -17,7 +17,8 @@ from sync.sandbox.vtiger import vtql
 from sync.sandbox.vtiger.state import HttpFailure, VtigerError, VtigerState
 
 METHODS = {"getchallenge": "GET", "login": "POST", "listtypes": "GET", "describe": "GET", "retrieve": "GET",
-           "query": "GET", "create": "POST", "revise": "POST", "update": "POST", "delete": "POST", "extendsession": "POST"}
+           "query": "GET", "create": "POST", "revise": "POST", "update": "POST", "delete": "POST",
+           "extendsession": "POST"}
 BROKEN = {"sync", "logout", "convertlead"}  # PHP 8 named-argument crash on vtiger 8.2.0
 
 
