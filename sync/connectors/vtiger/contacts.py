@@ -32,10 +32,11 @@ def _opted_out(value: object) -> bool:
 
 
 def to_contact(row: dict[str, Any], fields: Sequence[VtigerField], deleted: bool = False,
-               invalid_column: str | None = None) -> CrmContact:
+               invalid_column: str | None = None, organisation_locked: bool = False) -> CrmContact:
     """A record as a CrmContact. vtiger has no e-mail consent field: ``email_opt_in`` is None (an audience's
     ``consent_field`` may name a custom checkbox instead); ``emailoptout`` is the opt-out; ``invalid_column``
-    is a custom checkbox that marks a hard bounce, when the CRM has one."""
+    is a custom checkbox that marks a hard bounce, when the CRM has one; ``organisation_locked`` is the
+    organisation's own ``emailoptout``."""
     modified = to_datetime(row.get("modifiedtime"))
     invalid = bool(invalid_column) and to_bool(row.get(invalid_column or "")) is True
     return CrmContact(
@@ -47,7 +48,13 @@ def to_contact(row: dict[str, Any], fields: Sequence[VtigerField], deleted: bool
         modified_at=modified if isinstance(modified, datetime) else _EPOCH,
         deleted=deleted,
         organisation_id=str(row.get("account_id") or "") or None,
+        organisation_locked=organisation_locked,
     )
+
+
+def organisation_opted_out(value: object) -> bool:
+    """An organisation's ``emailoptout``: its mailing lock (set unless it clearly says no)."""
+    return _opted_out(value)
 
 
 def fingerprint(module: str, fields: Sequence[VtigerField]) -> str:

@@ -16,17 +16,19 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import MetaData, Table, and_, func, or_, select
+from sqlalchemy import MetaData, Table, and_, case, func, or_, select, union
 from sqlalchemy.engine import Engine
 
 from sync.addresses import normalise_email
 from sync.connectors.sql.read import as_utc
-from sync.connectors.vtiger.contacts import crmid, to_contact
+from sync.connectors.vtiger.contacts import crmid, organisation_opted_out, to_contact
+from sync.connectors.vtiger.fields import ORGANISATION_NAME
 from sync.connectors.vtiger.reads import WebserviceReads, _no_lists
 from sync.dburl import open_engine
 from sync.records import CrmContact, CrmField, CrmFieldType
 
 REFERENCE_TYPES = {"reference", "owner"}
+LOCK = "organisation emailoptout"  # not a field: the organisation's mailing lock
 
 
 class DatabaseReads:
@@ -65,7 +67,7 @@ class DatabaseReads:
                  for item in self.webservice.description.get("fields", [])}
         source: Any = entity
         joined = {entity.name: entity}
-        columns = []
+        columns: list[tuple[str, Any, str]] = []
         for spec in self.webservice.fields + [_extra("email"), _extra("emailoptout"), _extra("modifiedtime")]:
             table_name, column_name = where.get(spec.column, ("", ""))
             if not table_name:
@@ -80,6 +82,14 @@ class DatabaseReads:
             table = joined[table_name]
             if column_name in table.c:
                 columns.append((spec.column, table.c[column_name], types.get(spec.column, "string")))
+        if self.webservice.has_organisations and "account_id" in where:
+            table_name, column_name = where["account_id"]
+            account, live = self._table("vtiger_account"), entity.alias("organisation")
+            source = (source.outerjoin(account, account.c.accountid == joined[table_name].c[column_name])
+                      .outerjoin(live, and_(live.c.crmid == account.c.accountid, live.c.deleted == 0)))
+            exists = live.c.crmid.is_not(None)
+            columns.append((ORGANISATION_NAME, case((exists, account.c.accountname), else_=None), "string"))
+            columns.append((LOCK, case((exists, account.c.emailoptout), else_="0"), LOCK))
         return source, columns, entity
 
     def _select(self) -> Any:
@@ -93,7 +103,7 @@ class DatabaseReads:
         prefix = self.prefixes[self.module]
         invalid_column = self.webservice.invalid_column
         for row in rows:
-            record: dict[str, Any] = {"id": f"{prefix}x{row[0]}"}
+            record: dict[str, Any] = {"id": f"{prefix}x{row[0]}", LOCK: "0"}
             for index, (name, _, type_name) in enumerate(columns, start=2):
                 value = row[index]
                 if type_name in REFERENCE_TYPES:
@@ -104,7 +114,8 @@ class DatabaseReads:
                 elif isinstance(value, datetime):
                     value = as_utc(value)
                 record[name] = value
-            yield to_contact(record, self.webservice.fields, deleted=bool(row[1]), invalid_column=invalid_column)
+            yield to_contact(record, self.webservice.fields, deleted=bool(row[1]), invalid_column=invalid_column,
+                             organisation_locked=organisation_opted_out(record[LOCK]))
 
     def _reference_modules(self, rows: Sequence[Any], columns: list[tuple[str, Any, str]]) -> dict[int, str]:
         """The module of every record or user a reference in these rows points at."""
@@ -160,10 +171,16 @@ class DatabaseReads:
         crmid); None when more than ``limit``."""
         entity = self._table("vtiger_crmentity")
         start = as_utc(since).replace(tzinfo=None)
-        query = (select(entity.c.crmid).where(and_(entity.c.setype == self.module, entity.c.modifiedtime >= start))
-                 .order_by(entity.c.modifiedtime, entity.c.crmid).limit(limit + 1))
+        own = select(entity.c.crmid).where(and_(entity.c.setype == self.module, entity.c.modifiedtime >= start))
+        query: Any = own
+        if self.webservice.has_organisations:
+            details, organisation = self._table(_details_table(self.module)), entity.alias("organisation")
+            theirs = (select(entity.c.crmid).join(details, details.c.contactid == entity.c.crmid)
+                      .join(organisation, organisation.c.crmid == details.c.accountid)
+                      .where(and_(entity.c.setype == self.module, organisation.c.modifiedtime >= start)))
+            query = union(own, theirs)
         with self.engine.connect() as connection:
-            ids = [int(i) for (i,) in connection.execute(query)]
+            ids = [int(i) for (i,) in connection.execute(query.limit(limit + 1))]
         prefix = self.prefixes[self.module]
         return None if len(ids) > limit else [f"{prefix}x{i}" for i in sorted(ids)]
 

@@ -72,15 +72,22 @@ def snake_name(label: str) -> str:
     return f"field_{name}" if name[:1].isdigit() else name
 
 
+ORGANISATION_NAME = "organisation_name"  # the contact's organisation's name (Accounts ``accountname``)
+
+
 def fields_of(description: dict[str, Any]) -> list[VtigerField]:
-    """The fields of a ``describe`` result: standard ones first, then custom ones by column, names unique."""
+    """The fields of a ``describe`` result: standard ones first (with the organisation's name when records have
+    an organisation), then custom ones by column, names unique."""
     described = [item for item in description.get("fields", []) if item.get("name") not in SKIPPED
                  and (item.get("type") or {}).get("name") in TYPES]
     standard = [item for item in described if not str(item["name"]).startswith("cf_")]
     custom = sorted((item for item in described if str(item["name"]).startswith("cf_")),
                     key=lambda item: int(str(item["name"])[3:]) if str(item["name"])[3:].isdigit() else 0)
-    taken = {str(item["name"]) for item in standard}
     result = [_field(item, str(item["name"]), custom=False) for item in standard]
+    if any(item["name"] == "account_id" for item in standard):
+        result.append(VtigerField(CrmField(ORGANISATION_NAME, "Organisation Name", CrmFieldType.TEXT),
+                                  ORGANISATION_NAME, _text))
+    taken = {spec.field.name for spec in result}
     for item in custom:
         name = snake_name(str(item.get("label") or "")) or str(item["name"])
         if name in taken:

@@ -16,12 +16,13 @@ from typing import Any
 
 from sync.addresses import normalise_email
 from sync.connectors.vtiger.client import PAGE, VtigerClient, quote
-from sync.connectors.vtiger.contacts import crmid, fingerprint, to_contact, vtiger_time
-from sync.connectors.vtiger.fields import VtigerField, fields_of
+from sync.connectors.vtiger.contacts import crmid, fingerprint, organisation_opted_out, to_contact, vtiger_time
+from sync.connectors.vtiger.fields import ORGANISATION_NAME, VtigerField, fields_of
 from sync.errors import ConfigError
 from sync.records import CrmContact, CrmField, CrmFieldType
 
 EMAILS_PER_QUERY = 40
+ORGANISATIONS = "Accounts"
 INVALID_FIELD = "email_invalid"  # a custom checkbox with this (label-derived) name records hard bounces
 
 
@@ -63,8 +64,30 @@ class WebserviceReads:
         """vtiger's webservice has no target lists (Campaign relations record sending, not subscription)."""
         return []
 
-    def _contact(self, row: dict[str, Any]) -> CrmContact:
-        return to_contact(row, self.fields, invalid_column=self.invalid_column)
+    @property
+    def has_organisations(self) -> bool:
+        return any(spec.field.name == ORGANISATION_NAME for spec in self.fields)
+
+    def _contacts(self, rows: list[dict[str, Any]]) -> Iterator[CrmContact]:
+        """Rows as contacts, each with its organisation's name and mailing lock (one query per page)."""
+        organisations = self._organisations({str(row.get("account_id") or "") for row in rows} - {""})
+        invalid_column = self.invalid_column
+        for row in rows:
+            name, locked = organisations.get(str(row.get("account_id") or ""), (None, False))
+            if self.has_organisations:
+                row = {**row, ORGANISATION_NAME: name}
+            yield to_contact(row, self.fields, invalid_column=invalid_column, organisation_locked=locked)
+
+    def _organisations(self, ids: set[str]) -> dict[str, tuple[str | None, bool]]:
+        found: dict[str, tuple[str | None, bool]] = {}
+        ordered = sorted(ids, key=crmid)
+        for start in range(0, len(ordered), PAGE):
+            listed = ", ".join(quote(i) for i in ordered[start:start + PAGE])
+            for row in self.client.query(f"SELECT id, accountname, emailoptout FROM {ORGANISATIONS} "
+                                         f"WHERE id IN ({listed});"):
+                found[str(row["id"])] = (str(row.get("accountname") or "") or None,
+                                         organisation_opted_out(row.get("emailoptout", "0")))
+        return found
 
     def iter_contacts(self, chunk_size: int = 1000, list_id: str | None = None) -> Iterator[CrmContact]:
         """Every live contact by id, at most 100 per request (the cap; ``chunk_size`` above it changes nothing)."""
@@ -74,7 +97,7 @@ class WebserviceReads:
         while True:
             where = f" WHERE id > {quote(last)}" if last else ""
             rows = self.client.query(f"SELECT * FROM {self.module}{where} ORDER BY id LIMIT 0,{size};")
-            yield from (self._contact(row) for row in rows)
+            yield from self._contacts(rows)
             if len(rows) < size:
                 return
             last = str(rows[-1]["id"])
@@ -84,19 +107,31 @@ class WebserviceReads:
         return self.client.count(f"FROM {self.module};")
 
     def changed_contact_ids(self, since: datetime, limit: int) -> list[str] | None:
-        """Ids changed at or after ``since`` by id; None when more than ``limit`` (counted first)."""
+        """Ids changed at or after ``since`` (their own change or their organisation's), by id; None when more
+        than ``limit`` (counted first)."""
         start = vtiger_time(since)
         if self.client.count(f"FROM {self.module} WHERE modifiedtime >= {quote(start)};") > limit:
             return None
-        found = {str(row["id"]) for row in self._changed_rows(start)}
+        found = {str(row["id"]) for row in self._changed_rows(self.module, start)}
+        if self.has_organisations and len(found) <= limit:
+            if self.client.count(f"FROM {ORGANISATIONS} WHERE modifiedtime >= {quote(start)};") > limit:
+                return None
+            organisations = sorted({str(row["id"]) for row in self._changed_rows(ORGANISATIONS, start)}, key=crmid)
+            for begin in range(0, len(organisations), EMAILS_PER_QUERY):
+                listed = ", ".join(quote(o) for o in organisations[begin:begin + EMAILS_PER_QUERY])
+                for page in self.client.query_pages(f"SELECT id FROM {self.module} WHERE account_id IN ({listed})",
+                                                    "id"):
+                    found.update(str(row["id"]) for row in page)
+                if len(found) > limit:
+                    return None
         return None if len(found) > limit else sorted(found, key=crmid)
 
-    def _changed_rows(self, start: str) -> Iterator[dict[str, Any]]:
+    def _changed_rows(self, module: str, start: str) -> Iterator[dict[str, Any]]:
         seen: set[str] = set()
         cursor, strictly_after = start, False
         while True:
             op = ">" if strictly_after else ">="
-            rows = self.client.query(f"SELECT id, modifiedtime FROM {self.module} WHERE modifiedtime {op} "
+            rows = self.client.query(f"SELECT id, modifiedtime FROM {module} WHERE modifiedtime {op} "
                                      f"{quote(cursor)} ORDER BY modifiedtime LIMIT 0,{PAGE};")
             yield from _unseen(rows, seen)
             if len(rows) < PAGE:
@@ -104,7 +139,7 @@ class WebserviceReads:
             last = str(rows[-1]["modifiedtime"])
             strictly_after = False
             if last == str(rows[0]["modifiedtime"]):  # a whole page in one second: page it by id
-                tie = f"SELECT id, modifiedtime FROM {self.module} WHERE modifiedtime = {quote(last)}"
+                tie = f"SELECT id, modifiedtime FROM {module} WHERE modifiedtime = {quote(last)}"
                 for page in self.client.query_pages(tie, "id"):
                     yield from _unseen(page, seen)
                 strictly_after = True
@@ -116,7 +151,7 @@ class WebserviceReads:
         for start in range(0, len(ids), PAGE):
             chunk = ", ".join(quote(i) for i in ids[start:start + PAGE])
             rows = self.client.query(f"SELECT * FROM {self.module} WHERE id IN ({chunk});")
-            yield from (self._contact(row) for row in sorted(rows, key=lambda row: crmid(row["id"])))
+            yield from self._contacts(sorted(rows, key=lambda row: crmid(row["id"])))
 
     def existing_contacts(self, contact_ids: Iterable[str]) -> set[str]:
         ids = sorted({i for i in contact_ids if str(i).partition("x")[0] == self.prefix}, key=crmid)

@@ -150,7 +150,7 @@ class VtigerState:
         record = self.records.get(record_id)
         if record is None:
             raise VtigerError("ACCESS_DENIED", "Permission to perform the operation is denied")
-        known = set(self._blank(record["module"]))
+        known = set(self._blank(record["module"])) | set(record)
         for key, value in element.items():  # unknown fields are ignored, as vtiger does
             if key != "id" and key in known:
                 record[key] = _stored(value)

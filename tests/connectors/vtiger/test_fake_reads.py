@@ -166,3 +166,19 @@ def test_leads_are_read_and_written_like_contacts(sandbox):
         assert sandbox.record("10x130")["emailoptout"] == "1"
     with pytest.raises(ConfigError, match="crm.entity"):
         connect(sandbox, entity="Accounts")
+
+
+def test_the_organisation_name_lock_and_changes(sandbox, crm):
+    assert "organisation_name" in {f.name for f in crm.describe_fields()}
+    jose, francois = crm.contacts_by_ids(["12x117", "12x119"])
+    assert jose.fields["organisation_name"] == "Müller & Söhne GmbH" and not jose.organisation_locked
+    assert francois.fields["organisation_name"] is None and francois.organisation_id is None
+    sandbox.set_clock(T0)
+    sandbox.update("11x115", emailoptout="1")  # the organisation wants no mail
+    assert crm.changed_contact_ids(T0, 100) == ["12x117", "12x127", "12x128"]  # its contacts: they did not change
+    assert crm.changed_contact_ids(T0, 1) is None
+    assert all(c.organisation_locked for c in crm.contacts_by_ids(["12x117", "12x127", "12x128"]))
+    (zoe,) = crm.contacts_by_ids(["12x118"])
+    assert zoe.fields["organisation_name"] == "Van den Berg Bloemen B.V." and not zoe.organisation_locked
+    with connect(sandbox, entity="Leads") as leads:
+        assert "organisation_name" not in {f.name for f in leads.describe_fields()}

@@ -159,3 +159,17 @@ def test_leads_from_the_database_match_the_webservice():
         by_db = {lead.id: lead for lead in from_db.iter_contacts() if not lead.deleted}
         assert by_api == by_db and {"10x130", "10x131", "10x132"} <= set(by_api)
         assert by_api["10x131"].consent.email_opt_out is True
+
+
+def test_an_organisation_opt_out_locks_its_contacts_on_both_paths(clean):
+    since = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    clean.client.revise({"id": "11x115", "emailoptout": "1"})
+    with database() as from_db:
+        for crm in (clean, from_db):
+            changed = crm.changed_contact_ids(since, 100) or []
+            assert {"12x117", "12x127"} <= set(changed)
+            jose, mehmet = crm.contacts_by_ids(["12x117", "12x127"])
+            assert jose.organisation_locked and mehmet.organisation_locked
+            assert jose.fields["organisation_name"] == "Müller & Söhne GmbH"
+        (from_api,), (from_sql,) = list(clean.contacts_by_ids(["12x118"])), list(from_db.contacts_by_ids(["12x118"]))
+        assert from_api == from_sql and not from_api.organisation_locked
