@@ -99,5 +99,9 @@ def open_vtiger(base_url: str | None, api_user: str | None, api_key: str | None,
     database = None
     if read_url:
         from sync.connectors.vtiger.database import DatabaseReads
-        database = DatabaseReads(read_url, module, WebserviceReads(client, module))
+        try:
+            database = DatabaseReads(read_url, module, WebserviceReads(client, module))
+        except BaseException:
+            client.close()
+            raise
     return VtigerCrm(client, module, database)

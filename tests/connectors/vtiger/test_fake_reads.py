@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from sync.connectors.crm_registry import open_crm
-from sync.errors import ConfigError, TransientError
+from sync.errors import ConfigError, CrmSyncError, TransientError
 from sync.records import ContactFlags, CrmFieldType
 from sync.settings import CrmSettings
 from tests.connectors.vtiger.conftest import connect
@@ -182,3 +182,9 @@ def test_the_organisation_name_lock_and_changes(sandbox, crm):
     assert zoe.fields["organisation_name"] == "Van den Berg Bloemen B.V." and not zoe.organisation_locked
     with connect(sandbox, entity="Leads") as leads:
         assert "organisation_name" not in {f.name for f in leads.describe_fields()}
+
+
+def test_an_unreachable_database_names_crm_read_url_without_the_password(sandbox):
+    with pytest.raises(CrmSyncError) as error:
+        connect(sandbox, read_url="mysql+pymysql://vtiger_ro:s3cret-pw@127.0.0.1:1/vtiger")
+    assert "crm.read_url" in str(error.value) and "s3cret-pw" not in str(error.value)
