@@ -68,6 +68,9 @@ class CrmSettings(_Section):
         None, description="Which records are the contacts: EspoCRM Contact (default) or Lead; vtiger Contacts "
                           "(default) or Leads.")
     timeout_seconds: float = Field(30, gt=0, le=600, description="EspoCRM or vtiger: timeout of one request.")
+    retry_seconds: float = Field(
+        120, ge=0, le=3600, description="EspoCRM or vtiger: how long a failing request is retried before the run "
+                                        "gives up on it (timeouts, 5xx, 429).")
     read_url: SecretStr | None = Field(
         None, description="vtiger: SQLAlchemy URL of its MySQL/MariaDB database for a SELECT-only user; contacts "
                           "are then read from the database (large installations), writes still go through the API.")

@@ -18,7 +18,8 @@ def _open_sql(settings: CrmSettings) -> CrmPort:
 def _open_vtiger(settings: CrmSettings) -> CrmPort:
     return open_vtiger(settings.base_url, settings.api_user,
                        settings.api_key.get_secret_value() if settings.api_key else None, settings.entity,
-                       settings.timeout_seconds, settings.read_url.get_secret_value() if settings.read_url else None)
+                       settings.timeout_seconds, settings.read_url.get_secret_value() if settings.read_url else None,
+                       settings.retry_seconds)
 
 
 CRM_KINDS: dict[str, Callable[[CrmSettings], CrmPort]] = {
