@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import shlex
 import subprocess
 from functools import cache
@@ -87,3 +88,33 @@ def espo_page(route: str, screenshot: Path) -> str:
     if done.returncode:
         raise AssertionError(f"headless Chromium failed on {route}: {done.stderr[-2000:]}")
     return done.stdout
+
+
+def add_vtiger_checkbox(label: str, block_id: int = 5) -> str:
+    """Add a custom checkbox to the live vtiger's Contacts as its admin does (Layout Editor, block "Custom
+    Information"); returns its column (``cf_NNN``). The webservice cannot add fields; ``restore`` removes it."""
+    env = require("vtiger")
+    base = env["LIVE_VTIGER_URL"]
+    with requests.Session() as web:
+        page = web.get(f"{base}/index.php", timeout=30)
+        web.post(f"{base}/index.php?module=Users&action=Login", timeout=30, data={
+            "__vtrftk": _vtiger_token(page.text), "username": env.get("LIVE_VTIGER_USERNAME", "admin"),
+            "password": env["LIVE_VTIGER_ADMIN_PASSWORD"]})
+        page = web.get(f"{base}/index.php?module=LayoutEditor&parent=Settings&view=Index&sourceModule=Contacts",
+                       timeout=30)
+        added = web.post(f"{base}/index.php", headers={"X-Requested-With": "XMLHttpRequest"}, timeout=30, data={
+            "__vtrftk": _vtiger_token(page.text), "module": "LayoutEditor", "parent": "Settings", "action": "Field",
+            "mode": "add", "sourceModule": "Contacts", "blockid": str(block_id), "fieldType": "Checkbox",
+            "fieldLabel": label, "mandatory": "O", "presence": "2", "quickcreate": "1", "masseditable": "1"})
+    answer = added.json()
+    if not answer.get("success"):
+        raise AssertionError(f"vtiger refused the field {label!r}: {added.text[:500]}")
+    return str(answer["result"]["column"])
+
+
+def _vtiger_token(page: str) -> str:
+    found = (re.search(r'name="__vtrftk" value="([^"]+)"', page)
+             or re.search(r"csrfMagicToken\s*=\s*['\"]([^'\"]+)", page))
+    if found is None:
+        raise AssertionError("no CSRF token on vtiger's page: is it logged in?")
+    return found.group(1)

@@ -1,0 +1,102 @@
+"""The end-to-end scenarios, the same for every CRM: push, a quiet re-push, changes and a changed address,
+pull with flags, the echo of crm-sync's own writes, a shared address, and a pull stopped half-way."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync.runner import pull_audience, push_audience
+from sync.sandbox.mailchimp import MailchimpSandbox
+from tests.crms.scenario import AUDIENCE, engage, kinds, opens, settings_for
+from tests.crms.worlds import SHARED, World
+from tests.pull.crash import Crash, crash_at
+
+
+@pytest.fixture
+def mailchimp():
+    with MailchimpSandbox() as sandbox:
+        yield sandbox
+        assert sandbox.internal_errors == []
+
+
+def subscribed(mailchimp: MailchimpSandbox, audience_id: str) -> dict[str, dict]:
+    return {m["email_address"]: m for m in mailchimp.members(audience_id) if m["status"] == "subscribed"}
+
+
+def test_push_then_a_quiet_rerun_then_only_what_changed(world: World, mailchimp, tmp_path):
+    audience_id = mailchimp.create_audience(world.name)
+    settings = settings_for(world, mailchimp, audience_id, tmp_path)
+
+    first = push_audience(settings, AUDIENCE)
+    assert set(subscribed(mailchimp, audience_id)) == set(world.emails().values())  # the shared address once
+    assert push_audience(settings, AUDIENCE).write_requests == 0
+
+    renamed, moved = world.contact_ids[0], world.contact_ids[1]
+    world.edit(renamed, **{world.first_name: "Renée"})
+    world.edit(moved, **{world.email: "moved.person1@crm-sync.dev"})
+    changed = push_audience(settings, AUDIENCE)
+    assert changed.summary.scope.startswith("incremental"), changed.summary.scope
+    members = subscribed(mailchimp, audience_id)
+    assert members[world.emails()[renamed]]["merge_fields"]["FNAME"] == "Renée"
+    assert "moved.person1@crm-sync.dev" in members and "person1@crm-sync.dev" not in members
+    assert len(members) == len(set(world.emails().values()))  # moved, not added
+    assert first.write_requests > 0
+
+
+def test_pull_history_flags_and_no_echo(world: World, mailchimp, tmp_path):
+    audience_id = mailchimp.create_audience(world.name)
+    settings = settings_for(world, mailchimp, audience_id, tmp_path)
+    push_audience(settings, AUDIENCE)
+    who = engage(world, mailchimp, audience_id)
+
+    report = pull_audience(settings, AUDIENCE)
+    assert report.events_imported > 0
+    with world.port() as crm:
+        before = {cid: crm.history_of(cid) for cid in world.contact_ids}
+        contacts = {c.id: c for c in crm.contacts_by_ids(world.contact_ids)}
+    assert opens(before[who["opener"]]) == 2
+    assert any("shop.crm-sync.dev/sale" in f"{subject} {body}" for _, subject, body, _ in before[who["clicker"]])
+    assert "email_bounce" in kinds(before[who["bouncer"]])
+    assert contacts[who["leaver"]].consent.email_opt_out is True
+    assert contacts[who["opener"]].consent.email_opt_out is False
+
+    again = pull_audience(settings, AUDIENCE)
+    assert again.events_imported == 0 and again.entries_written == 0
+    with world.port() as crm:
+        assert {cid: crm.history_of(cid) for cid in world.contact_ids} == before
+    echo = push_audience(settings, AUDIENCE)  # the CRM's timestamps moved with our writes: nothing to send
+    assert echo.write_requests == 0, dict(echo.summary.actions)
+
+
+def test_an_unsubscribe_of_a_shared_address_opts_out_every_contact_with_it(world: World, mailchimp, tmp_path):
+    audience_id = mailchimp.create_audience(world.name)
+    settings = settings_for(world, mailchimp, audience_id, tmp_path)
+    push_audience(settings, AUDIENCE)
+    mailchimp.unsubscribe(audience_id, SHARED)
+
+    pull_audience(settings, AUDIENCE)
+    sharing = [cid for cid, email in world.emails().items() if email == SHARED]
+    with world.port() as crm:
+        assert len(sharing) == 2
+        assert all(c.consent.email_opt_out for c in crm.contacts_by_ids(sharing))
+    assert push_audience(settings, AUDIENCE).write_requests == 0
+    assert mailchimp.member(audience_id, SHARED)["status"] == "unsubscribed"  # never re-subscribed
+
+
+@pytest.mark.parametrize("point", ["activities_written", "crm_written"])
+def test_a_pull_stopped_after_writing_the_crm_writes_nothing_twice(world: World, mailchimp, tmp_path, point):
+    audience_id = mailchimp.create_audience(world.name)
+    settings = settings_for(world, mailchimp, audience_id, tmp_path)
+    push_audience(settings, AUDIENCE)
+    who = engage(world, mailchimp, audience_id)
+
+    with pytest.raises(Crash):
+        pull_audience(settings, AUDIENCE, checkpoint=crash_at(point, 1))
+    pull_audience(settings, AUDIENCE)
+    pull_audience(settings, AUDIENCE)
+    with world.port() as crm:
+        histories = {cid: crm.history_of(cid) for cid in world.contact_ids}
+    assert opens(histories[who["opener"]]) == 2
+    for history in histories.values():
+        entries = [(kind, subject) for kind, subject, *_ in history]
+        assert len(entries) == len(set(entries)), history  # no entry twice
