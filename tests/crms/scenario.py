@@ -54,3 +54,17 @@ def opens(history: list[tuple[str, str, str, datetime]]) -> int:
 
 def kinds(history: list[tuple[str, str, str, datetime]]) -> list[str]:
     return sorted(kind for kind, *_ in history)
+
+
+def env_for(world: World, mailchimp: MailchimpSandbox, audience_id: str, folder: Path) -> dict[str, str]:
+    """The same settings as ``settings_for``, as the environment of a ``crm-sync`` process."""
+    mapping = folder / "mapping.yaml"
+    mapping.write_text(world.mapping())
+    env = {f"CRM_SYNC_CRM__{name.upper()}": str(value) for name, value in world.crm.items()}
+    return env | {"CRM_SYNC_STATE__URL": f"sqlite:///{folder / 'state.db'}", "CRM_SYNC_MAPPING_FILE": str(mapping),
+                  "CRM_SYNC_MAILCHIMP__API_KEY": mailchimp.api_key, "CRM_SYNC_MAILCHIMP__BASE_URL": mailchimp.base_url,
+                  "CRM_SYNC_MAILCHIMP__REPORT_PAGE_SIZE": "2", "CRM_SYNC_MAILCHIMP__FEED_LAG_SECONDS": "0",
+                  "CRM_SYNC_LOCK_TTL_SECONDS": "1",
+                  "CRM_SYNC_AUDIENCES__NEWSLETTER__AUDIENCE_ID": audience_id,
+                  "CRM_SYNC_AUDIENCES__NEWSLETTER__CONSENT_FIELD": world.consent_field,
+                  "CRM_SYNC_AUDIENCES__NEWSLETTER__SAFETY_THRESHOLD": "1.0"}

@@ -3,11 +3,16 @@ pull with flags, the echo of crm-sync's own writes, a shared address, and a pull
 
 from __future__ import annotations
 
+import signal
+import time
+
 import pytest
 
+from sync.errors import EXIT_OK
 from sync.runner import pull_audience, push_audience
 from sync.sandbox.mailchimp import MailchimpSandbox
-from tests.crms.scenario import AUDIENCE, engage, kinds, opens, settings_for
+from tests.cli.run import crm_sync, start
+from tests.crms.scenario import AUDIENCE, engage, env_for, kinds, opens, settings_for
 from tests.crms.worlds import SHARED, World
 from tests.pull.crash import Crash, crash_at
 
@@ -100,3 +105,33 @@ def test_a_pull_stopped_after_writing_the_crm_writes_nothing_twice(world: World,
     for history in histories.values():
         entries = [(kind, subject) for kind, subject, *_ in history]
         assert len(entries) == len(set(entries)), history  # no entry twice
+
+
+def test_a_pull_killed_while_writing_the_crm_resumes_exactly_once(world: World, mailchimp, tmp_path):
+    audience_id = mailchimp.create_audience(world.name)
+    env = env_for(world, mailchimp, audience_id, tmp_path)
+    assert crm_sync("push", cwd=tmp_path, env=env).code == EXIT_OK
+    who = engage(world, mailchimp, audience_id)
+    mailchimp.faults.slow_next(1000, seconds=0.4, method="GET", path_contains="/reports/")
+
+    victim = start(tmp_path, env, "pull")
+    deadline = time.monotonic() + 90
+    with world.port() as crm:
+        while not any(crm.history_of(cid) for cid in world.contact_ids):  # the first CRM write landed
+            assert victim.poll() is None and time.monotonic() < deadline, "the pull ended before it could be killed"
+            time.sleep(0.1)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=10)
+    mailchimp.faults.clear()
+    time.sleep(1.5)  # the killed run's lock expires (lock_ttl_seconds=1)
+
+    assert crm_sync("pull", cwd=tmp_path, env=env).code == EXIT_OK
+    assert crm_sync("pull", cwd=tmp_path, env=env).code == EXIT_OK
+    with world.port() as crm:
+        histories = {cid: crm.history_of(cid) for cid in world.contact_ids}
+        leaver = next(iter(crm.contacts_by_ids([who["leaver"]])))
+    assert opens(histories[who["opener"]]) == 2
+    assert "email_bounce" in kinds(histories[who["bouncer"]]) and leaver.consent.email_opt_out
+    for history in histories.values():
+        entries = [(kind, subject) for kind, subject, *_ in history]
+        assert len(entries) == len(set(entries)), history
