@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import ExitStack
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.databases import BACKENDS, fresh_database
+from tests.live.crms import exclusive
 
 
 @pytest.fixture(params=BACKENDS)
@@ -15,6 +17,18 @@ def database_url(request, tmp_path):
     """URL of an empty database, once per backend (SQLite always; PostgreSQL/MariaDB when configured)."""
     with fresh_database(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def one_test_at_a_time_per_live_crm(request):
+    """A test in the xdist group of a live CRM holds that CRM's lock from before its first fixture to after its
+    last (``tests/live/crms.py``)."""
+    groups = {str(mark.args[0]) for mark in request.node.iter_markers("xdist_group")
+              if mark.args and str(mark.args[0]).startswith("live-")}
+    with ExitStack() as locks:
+        for group in sorted(groups):
+            locks.enter_context(exclusive(group))
+        yield
 
 
 # Profiles of the model-based test (tests/model): a bounded one for CI, and `--hypothesis-profile=long`.

@@ -4,17 +4,23 @@ back to its seeded data.
 Their URLs and credentials come from the environment or from the file ``live-crms.sh up`` writes
 (``$LIVE_CRMS_BASE/live_crms.env``, /opt/live-crms by default). When they are not running the tests that need
 them are skipped, except under CI (``CI`` set), where a missing live CRM is a failure: CI starts them.
-Tests that change a live CRM are in the xdist group ``live-<crm>`` (one worker at a time) and restore the
-CRM's database before they start.
+Every test of a live CRM carries the xdist group ``live-<crm>``; ``tests/conftest.py`` holds that CRM's lock
+(``exclusive``) for the test's whole run, so one test at a time uses it, whatever worker runs it (pytest 9 with
+xdist 3.8 does not keep a group on one worker). Tests that change a live CRM restore its database first.
 """
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import os
 import re
 import shlex
 import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -24,6 +30,26 @@ import requests
 BASE = Path(os.environ.get("LIVE_CRMS_BASE", "/opt/live-crms"))
 DATABASES = {"espocrm": "espocrm_live", "vtiger": "vtiger_live"}
 PROBES = {"espocrm": "LIVE_ESPOCRM_URL", "vtiger": "LIVE_VTIGER_URL"}
+
+
+@contextmanager
+def exclusive(group: str, seconds: float = 1200) -> Iterator[None]:
+    """Hold the lock of one live CRM (``live-espocrm``, ``live-vtiger``) across processes."""
+    path = Path(tempfile.gettempdir()) / f"crm-sync-{group}.lock"
+    with open(path, "a") as handle:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{group} stayed locked ({path}) for {seconds:.0f} s")
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @cache
