@@ -11,6 +11,7 @@ from sync.cli.summaries import print_pull, print_push
 from sync.connectors.provider_registry import DEFAULT_PROVIDER, provider_title
 from sync.dburl import display_url
 from sync.demo.crm.generate import create_demo_crm
+from sync.demo.crms import DEMO_CRMS
 from sync.demo.providers import DEMO_PROVIDERS
 from sync.demo.run import run_demo
 from sync.progress import progress, progress_board
@@ -44,12 +45,16 @@ def init(app: App, contacts: int, seed: int, crm_url: str | None, replace: bool)
 @click.option("--seed", default=42, show_default=True, help="Same seed, same CRM.")
 @click.option("--provider", type=click.Choice(DEMO_PROVIDERS), default=DEFAULT_PROVIDER, show_default=True,
               help="Which provider's sandbox to push into.")
+@click.option("--crm", type=click.Choice(DEMO_CRMS), default="sql", show_default=True,
+              help="Which CRM holds the demo people: the embedded SQL CRM, or a local fake EspoCRM or vtiger.")
 @pass_app
-def run(app: App, contacts: int, seed: int, provider: str) -> None:
+def run(app: App, contacts: int, seed: int, provider: str, crm: str) -> None:
     """Push a fresh demo CRM into a local provider sandbox, pull engagement back, show what happened."""
     folder = Path("data")
     with progress_board("Pushing the demo CRM") as report_progress:
-        result = run_demo(app.settings, contacts, seed, folder, report_progress, provider)
+        result = run_demo(app.settings, contacts, seed, folder, report_progress, provider, crm)
+    if result.crm_url:
+        click.echo(f"Fake {crm} at {result.crm_url} (stopped again), filled with the demo CRM's people.")
     click.echo(f"{provider_title(provider)} sandbox at {result.base_url} (stopped again); demo CRM and state kept in "
                f"{folder}/demo-crm.db and {folder}/demo-state.db\n")
     print_push(result.first)
