@@ -96,3 +96,14 @@ def test_online_mapping_check_lists_the_merge_fields_the_push_will_create(setup)
     assert "will be created by the push: TIER" in result.out
     assert "note: BIRTHDAY is written as MM/DD, the date format the field already has" in result.out
     assert sandbox.request_count(method="POST") == 0  # a check creates nothing
+
+
+@pytest.mark.parametrize("crm", ["vtiger"])
+@pytest.mark.parametrize("provider", ["mailchimp", "spotler"])
+def test_demo_run_with_a_fake_crm_pushes_its_people_and_pulls_into_its_history(tmp_path, crm, provider):
+    project = project_copy(tmp_path)
+    result = crm_sync("demo", "run", "--crm", crm, "--provider", provider, "--contacts", "120", cwd=project)
+    assert result.code == EXIT_OK, result.err
+    assert f"Fake {crm} at http://127.0.0.1:" in result.out and "Audience newsletter: pushed" in result.out
+    assert "Second push, nothing changed in the CRM: 0 written" in result.out
+    assert "pulled 2 campaign(s)" in result.out and "Newsletter May: delivered" in result.out
