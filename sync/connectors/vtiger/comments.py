@@ -38,6 +38,8 @@ def comment_text(record: ActivityRecord) -> str:
     """The comment for a history entry: for people first, the reference line last."""
     subject = " ".join(record.subject.split())
     body = record.body.strip()
+    if body.split("\n", 1)[0].strip() == subject:  # a campaign entry's body opens with its summary line
+        body = body.split("\n", 1)[1].strip() if "\n" in body else ""
     lines = [subject] + ([body] if body else []) + [f"{MARK}{record.kind} {reference(record.external_key)} "
                                                     f"{_stamp(record.last_at)}]"]
     return storable("\n".join(lines))
