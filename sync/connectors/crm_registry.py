@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sync.connectors.crm import CrmPort
+from sync.connectors.espocrm.crm import open_crm as open_espocrm
 from sync.connectors.sql.crm import open_crm as open_sql_crm
 from sync.connectors.vtiger.crm import open_vtiger
 from sync.errors import ConfigError
@@ -24,6 +25,7 @@ def _open_vtiger(settings: CrmSettings) -> CrmPort:
 
 CRM_KINDS: dict[str, Callable[[CrmSettings], CrmPort]] = {
     "sql": _open_sql,  # an SQL database described by a schema description (the embedded CRM by default)
+    "espocrm": open_espocrm,  # EspoCRM over its REST API (crm.base_url, crm.api_key, crm.entity)
     "vtiger": _open_vtiger,  # vtiger 8.x: webservice, optionally contacts from its database (crm.read_url)
 }
 
