@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from tenacity import Retrying
 
 from sync.errors import ConfigError, RecordError, TransientError
 from sync.retry import retry_after_seconds, retrying
@@ -60,6 +61,10 @@ class EspoClient:
     def close(self) -> None:
         self._session.close()
 
+    def retrying(self) -> Retrying:
+        """The retry loop of ``sync/retry.py`` with this client's time budget."""
+        return retrying(self._retry_seconds)
+
     def _auth(self, method: str, path: str) -> dict[str, str]:
         if self._secret is None:
             return {"X-Api-Key": self._key}
@@ -67,9 +72,12 @@ class EspoClient:
         return {"X-Hmac-Authorization": base64.b64encode(f"{self._key}:{digest}".encode()).decode()}
 
     def call(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None,
-             record: str | None = None, no_total: bool = False) -> Any:
-        """One call, retried while transient; ``record`` names the record a 400/404/409 is about."""
-        for attempt in retrying(self._retry_seconds):
+             record: str | None = None, no_total: bool = False, retry: bool = True) -> Any:
+        """One call, retried while transient (unless ``retry`` is off); ``record`` names the record a
+        400/404/409 is about."""
+        if not retry:
+            return self._once(method, path, params, body, record, no_total)
+        for attempt in self.retrying():
             with attempt:
                 return self._once(method, path, params, body, record, no_total)
         raise AssertionError("unreachable")  # pragma: no cover

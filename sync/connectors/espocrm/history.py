@@ -81,11 +81,22 @@ class HistoryWriter:
         for record in records:
             if record.external_key in present:
                 continue
-            self._client.call("POST", "CampaignLogRecord", body=self._log_body(record),
-                              record=f"history entry {record.external_key}")
+            self._post_once(record, self._log_body(record))
             present.add(record.external_key)
             written += 1
         return written
+
+    def _post_once(self, record: ActivityRecord, body: dict[str, Any]) -> None:
+        """POST one log record; before a retry, look whether the failed attempt was stored after all (an
+        answer lost on its way back), so a retry never makes a duplicate."""
+        tried = False
+        for attempt in self._client.retrying():
+            with attempt:
+                if tried and record.external_key in self._present_keys([record]):
+                    return
+                tried = True
+                self._client.call("POST", "CampaignLogRecord", body=body, retry=False,
+                                  record=f"history entry {record.external_key}")
 
     def _present_keys(self, records: list[ActivityRecord]) -> set[str]:
         """Keys already in the log of these records' contacts, within the records' time span."""
