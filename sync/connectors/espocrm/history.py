@@ -207,7 +207,7 @@ class HistoryWriter:
                 "select": ["id", "action", "actionDate", "data", "campaignName", "application", "stringData"],
                 "where": where, "orderBy": "actionDate", "order": "desc"}):
             for row in page:
-                data = row.get("data") if isinstance(row.get("data"), dict) else {}
+                data: dict[str, Any] = row["data"] if isinstance(row.get("data"), dict) else {}
                 action = str(row.get("action") or "")
                 subject = data.get("subject") or f"{action}: {row.get('campaignName') or row.get('application')}"
                 when = parse_time(row.get("actionDate"))

@@ -104,7 +104,8 @@ class ContactReader:
         size = min(chunk_size, MAX_PAGE)
         last: str | None = None
         while True:
-            where = [] if last is None else [{"type": "greaterThan", "attribute": "id", "value": last}]
+            where: list[dict[str, Any]] = [] if last is None else [
+                {"type": "greaterThan", "attribute": "id", "value": last}]
             if list_id is not None:
                 where.append({"type": "linkedWith", "attribute": "targetLists", "value": [list_id]})
             body = self._client.get(self._entity, {"select": self._select, "where": where, "orderBy": "id",

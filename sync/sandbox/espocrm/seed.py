@@ -58,7 +58,7 @@ _L = [
      "2026-11-12 13:37:00", ""),
 ]
 IDS = {row[1]: row[0] for row in _C} | {row[1]: row[0] for row in _L}
-LISTS = [
+LISTS: list[dict[str, Any]] = [
     {"id": NEWSLETTER, "name": "Newsletter Subscribers", "createdAt": "2026-11-22 19:47:29",
      "contacts": [IDS[name] for name in ("José", "Zoë", "François", "Søren", "Ana María", "Chloé", "Marc", "Björn",
                                          "Siobhán")],

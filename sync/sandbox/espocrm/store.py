@@ -195,7 +195,7 @@ class Store:
         if isinstance(select, str):
             select = select.split(",")
         if select:
-            keep = {"id", *select, *_LIST_EXTRAS.get(entity, _ALWAYS)}
+            keep = {"id", *select, *_LIST_EXTRAS.get(entity, _ALWAYS), "targetListIsOptedOut"}
             page = [{key: value for key, value in view.items() if key in keep} for view in page]
         return {"total": len(views), "list": page}
 
