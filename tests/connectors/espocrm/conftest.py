@@ -69,9 +69,10 @@ def _fake() -> Iterator[Backend]:
             crm.close()
 
 
-def _live() -> Iterator[Backend]:
+def _live(writes: bool) -> Iterator[Backend]:
     env = require("espocrm")
-    restore("espocrm")
+    if writes:
+        restore("espocrm")
     state = json.loads((BASE / "state" / "espocrm.json").read_text())
     ids = {name.split()[0]: ident for name, ident in {**state["contacts"], **state["leads"]}.items()}
     muller, bloemen = state["accounts"]
@@ -82,13 +83,20 @@ def _live() -> Iterator[Backend]:
     yield backend
     for crm in backend.opened:
         crm.close()
-    restore("espocrm")  # leave the seeded data for whoever tests next
+    if writes:
+        restore("espocrm")  # leave the seeded data for the next test that only reads
 
 
 @pytest.fixture(params=["fake", pytest.param("live", marks=LIVE)])
 def espo(request) -> Iterator[Backend]:
-    """The fake EspoCRM, then the live one, with fresh seed data."""
-    yield from (_fake() if request.param == "fake" else _live())
+    """The fake EspoCRM, then the live one, with the seed data, for a test that only reads."""
+    yield from (_fake() if request.param == "fake" else _live(writes=False))
+
+
+@pytest.fixture(params=["fake", pytest.param("live", marks=LIVE)])
+def espo_rw(request) -> Iterator[Backend]:
+    """Like ``espo``, for a test that changes the CRM: the live one is restored before and after."""
+    yield from (_fake() if request.param == "fake" else _live(writes=True))
 
 
 @pytest.fixture

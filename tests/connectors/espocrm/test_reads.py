@@ -45,7 +45,8 @@ def test_every_contact_is_read_once_in_id_order_with_typed_values(espo):
     assert by_id[espo.ids["Hans-Peter"]].list_ids == {espo.vip}
 
 
-def test_a_target_list_is_read_and_a_list_scoped_opt_out_is_no_membership(espo):
+def test_a_target_list_is_read_and_a_list_scoped_opt_out_is_no_membership(espo_rw):
+    espo = espo_rw
     crm = espo.crm()
     members = {"José", "Zoë", "François", "Søren", "Ana", "Chloé", "Marc", "Björn", "Siobhán"}
     read = [contact.id for contact in crm.iter_contacts(chunk_size=4, list_id=espo.newsletter)]
@@ -85,7 +86,8 @@ def test_incremental_read_is_a_closed_range_to_the_second(espo):
     assert crm.changed_contact_ids(boundary, limit=2) is None
 
 
-def test_an_account_change_counts_as_a_change_of_its_contacts(espo):
+def test_an_account_change_counts_as_a_change_of_its_contacts(espo_rw):
+    espo = espo_rw
     crm = espo.crm()
     since = datetime.now(UTC) - timedelta(seconds=2)
     assert crm.changed_contact_ids(since, 100) == []
@@ -95,7 +97,8 @@ def test_an_account_change_counts_as_a_change_of_its_contacts(espo):
     assert espo.ids["Zoë"] not in changed
 
 
-def test_our_own_opt_out_echoes_into_the_incremental_read(espo):
+def test_our_own_opt_out_echoes_into_the_incremental_read(espo_rw):
+    espo = espo_rw
     crm = espo.crm()
     since = datetime.now(UTC) - timedelta(seconds=1)
     assert espo.ids["François"] not in (crm.changed_contact_ids(since, 100) or [])
