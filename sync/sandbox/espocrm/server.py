@@ -131,7 +131,19 @@ def _write(store: Store, entity: str, record: dict[str, Any], body: dict[str, An
     record["modifiedById"] = user
 
 
-def _create(store: Store, entity: str, body: dict[str, Any], user: str) -> dict[str, Any]:
+def _refuse_duplicate(store: Store, entity: str, body: dict[str, Any]) -> None:
+    """409 with the duplicates when a record with the same name and address exists (EspoCRM's check)."""
+    name = " ".join(part for part in (body.get("firstName"), body.get("lastName")) if part)
+    address = str(body.get("emailAddress") or "").lower()
+    duplicates = [store.view(entity, other) for other in store.records[entity].values()
+                  if address and address in other["_addresses"] and store.view(entity, other)["name"] == name]
+    if duplicates:
+        raise Refused(409, "duplicate", [{"id": row["id"], "name": row["name"], "_entityType": entity}
+                                         for row in duplicates])
+
+
+def _create(store: Store, entity: str, body: dict[str, Any], user: str,
+            skip_duplicates: bool = False) -> dict[str, Any]:
     if entity == "CampaignLogRecord":
         if body.get("action") not in ACTIONS:
             raise Refused(400, "Field validation failure; entityType: CampaignLogRecord, field: action, type: valid.",
@@ -147,6 +159,8 @@ def _create(store: Store, entity: str, body: dict[str, Any], user: str) -> dict[
                               "assignedUserId": user}
     if entity in PERSONS:
         record["_addresses"] = []
+        if not skip_duplicates:
+            _refuse_duplicate(store, entity, body)
     _write(store, entity, record, body, user)
     record["modifiedAt"] = record["createdAt"]
     store.records[entity][record["id"]] = record
@@ -169,7 +183,8 @@ def handle(app: App, method: str, target: str, headers: Any, raw: bytes) -> tupl
         with app.store.lock:
             if fault is not None and not fault.after_commit:
                 raise Refused(fault.status, "fault")
-            answer = _route(app.store, method, segments, query, body, user)
+            answer = _route(app.store, method, segments, query, body, user,
+                            headers.get("X-Skip-Duplicate-Check") == "true")
         if fault is not None:
             raise Refused(fault.status, "fault")
         return 200, {"Content-Type": "application/json"}, answer
@@ -194,7 +209,8 @@ def _search_params(query: dict[str, str]) -> dict[str, Any]:
     return {key: value for key, value in query.items() if key in ("maxSize", "offset", "orderBy", "order", "select")}
 
 
-def _route(store: Store, method: str, segments: list[str], query: dict[str, str], body: Any, user: str) -> Any:
+def _route(store: Store, method: str, segments: list[str], query: dict[str, str], body: Any, user: str,
+           skip_duplicates: bool) -> Any:
     head = segments[0]
     if head == "App" and segments[1:] == ["user"]:
         return {"user": {"id": user}}
@@ -209,7 +225,7 @@ def _route(store: Store, method: str, segments: list[str], query: dict[str, str]
         if method == "GET":
             return store.search(entity, list(store.records[entity].values()), _search_params(query))
         if method == "POST":
-            return _create(store, entity, body or {}, user)
+            return _create(store, entity, body or {}, user, skip_duplicates)
     if entity == "TargetList" and segments[1:2] == ["action"]:
         link = store.links.setdefault((body["id"], body.get("targetType", "Contact")), {})
         if body.get("targetId") not in link:
@@ -221,8 +237,12 @@ def _route(store: Store, method: str, segments: list[str], query: dict[str, str]
         if method == "GET":
             return store.view(entity, record, full=True)
         if method == "PUT":
+            before = store.view(entity, record, full=True).get("emailAddressData")
             _write(store, entity, record, body or {}, user)
-            return store.view(entity, record, full=True)
+            answer = store.view(entity, record, full=True)
+            if before is not None and "emailAddressData" not in (body or {}):
+                answer["emailAddressData"] = before  # EspoCRM's PUT answer shows the flags as they were
+            return answer
     if len(segments) == 3 and entity == "TargetList" and segments[2] in ("contacts", "leads"):
         kind = "Contact" if segments[2] == "contacts" else "Lead"
         members = store.links.setdefault((record["id"], kind), {})
