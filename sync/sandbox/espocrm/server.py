@@ -187,6 +187,9 @@ def handle(app: App, method: str, target: str, headers: Any, raw: bytes) -> tupl
                             headers.get("X-Skip-Duplicate-Check") == "true")
         if fault is not None:
             raise Refused(fault.status, "fault")
+        if headers.get("X-No-Total") == "true" and isinstance(answer, dict) and set(answer) == {"total", "list"}:
+            seen = int(_search_params(query).get("offset") or 0) + len(answer["list"])
+            answer["total"] = -1 if answer["total"] > seen else -2  # not counted: only "more exist" or not
         return 200, {"Content-Type": "application/json"}, answer
     except Refused as refused:
         out = {"Content-Type": "application/json" if refused.body and "www" not in refused.body

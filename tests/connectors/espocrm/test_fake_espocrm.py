@@ -114,3 +114,9 @@ def test_the_sandbox_runs_as_a_module():
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_no_total_says_only_whether_more_exist(fake):
+    headers = {"X-Api-Key": fake.api_key, "X-No-Total": "true"}
+    assert _get(fake, "Contact", headers, maxSize=5).json()["total"] == -1
+    assert _get(fake, "Contact", headers, maxSize=5, offset=10).json()["total"] == -2
