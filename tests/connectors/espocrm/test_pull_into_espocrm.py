@@ -38,7 +38,8 @@ def test_a_pull_writes_the_campaign_log_once(fake, tmp_path, monkeypatch):
         assert report.events_imported > 0 and report.unmatched == 0
         log = fake.search("CampaignLogRecord", [], orderBy="actionDate", order="asc")["list"]
         actions = {(row["parentId"], row["action"]) for row in log}
-        assert {(fake.ids["José"], "Opened"), (fake.ids["José"], "Clicked"), (fake.ids["François"], "Bounced")} <= actions
+        jose, francois = fake.ids["José"], fake.ids["François"]
+        assert {(jose, "Opened"), (jose, "Clicked"), (francois, "Bounced")} <= actions
         # the unsubscribe is logged on the one contact the event is placed on; the flag reaches both
         assert len({(fake.ids["Chloé"], "Opted Out"), (fake.ids["Marc"], "Opted Out")} & actions) == 1
         assert {row["campaignName"] for row in log if row["data"]["kind"] != "email_cleaned"} == {
@@ -51,7 +52,8 @@ def test_a_pull_writes_the_campaign_log_once(fake, tmp_path, monkeypatch):
         assert contacts[fake.ids["Marc"]]["emailAddressIsOptedOut"] is True
         assert contacts[fake.ids["François"]]["emailAddressIsInvalid"] is True
         assert contacts[fake.ids["José"]]["emailAddressIsOptedOut"] is False
-        notes = fake.search("Note", [{"type": "equals", "attribute": "parentId", "value": fake.accounts["Müller"]}])["list"]
+        muller = fake.accounts["Müller"]
+        notes = fake.search("Note", [{"type": "equals", "attribute": "parentId", "value": muller}])["list"]
         assert len(notes) == 1 and "Winter Sale" in notes[0]["post"]
         again = pull_audience(settings, "newsletter", since=sent - timedelta(hours=1))
         assert again.events_imported == 0
