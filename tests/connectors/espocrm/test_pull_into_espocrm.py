@@ -1,5 +1,5 @@
-"""A pull from the Mailchimp sandbox into the fake and the live EspoCRM through the runner: per-event campaign log records,
-flags on the shared address, account Notes, and a re-pull that writes nothing."""
+"""A pull from the Mailchimp sandbox into the fake and the live EspoCRM through the runner: per-event campaign
+log records, flags on the shared address, account Notes, and a re-pull that writes nothing."""
 
 from __future__ import annotations
 
