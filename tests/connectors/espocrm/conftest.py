@@ -5,9 +5,14 @@ records by first name, so one test reads the same on both."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import tempfile
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +25,7 @@ from sync.sandbox.espocrm import seed as fake_seed
 from tests.live.crms import BASE, require, restore
 
 LIVE = pytest.mark.xdist_group("live-espocrm")
+LOCK = Path(tempfile.gettempdir()) / "crm-sync-live-espocrm.lock"
 
 
 @dataclass
@@ -69,8 +75,33 @@ def _fake() -> Iterator[Backend]:
             crm.close()
 
 
+@contextmanager
+def _live_lock(seconds: float = 900) -> Iterator[None]:
+    """One test at a time on the live EspoCRM, across xdist workers and test runs: pytest 9 ignores the node ids
+    xdist 3.8 rewrites for ``--dist loadgroup``, so the xdist group alone does not keep them apart."""
+    with open(LOCK, "a") as handle:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the live EspoCRM stayed locked ({LOCK}) for {seconds:.0f} s")
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _live(writes: bool) -> Iterator[Backend]:
     env = require("espocrm")
+    with _live_lock():
+        yield from _live_locked(env, writes)
+
+
+def _live_locked(env: dict[str, str], writes: bool) -> Iterator[Backend]:
     if writes:
         restore("espocrm")
     state = json.loads((BASE / "state" / "espocrm.json").read_text())
@@ -87,13 +118,23 @@ def _live(writes: bool) -> Iterator[Backend]:
         restore("espocrm")  # leave the seeded data for the next test that only reads
 
 
-@pytest.fixture(params=["fake", pytest.param("live", marks=LIVE)])
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the group
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the live runs in the xdist group of the live EspoCRM (a mark on a fixture's param does not reach
+    xdist's grouping)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "live" in (params.get("espo"), params.get("espo_rw")):
+            item.add_marker(LIVE)
+
+
+@pytest.fixture(params=["fake", "live"])
 def espo(request) -> Iterator[Backend]:
     """The fake EspoCRM, then the live one, with the seed data, for a test that only reads."""
     yield from (_fake() if request.param == "fake" else _live(writes=False))
 
 
-@pytest.fixture(params=["fake", pytest.param("live", marks=LIVE)])
+@pytest.fixture(params=["fake", "live"])
 def espo_rw(request) -> Iterator[Backend]:
     """Like ``espo``, for a test that changes the CRM: the live one is restored before and after."""
     yield from (_fake() if request.param == "fake" else _live(writes=True))
