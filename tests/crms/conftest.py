@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.crms.worlds import sql_world, vtiger_fake_world, vtiger_live_world
+from tests.crms.worlds import espocrm_fake_world, sql_world, vtiger_fake_world, vtiger_live_world
 
 WORLDS = {
     "sql": lambda tmp_path: sql_world(tmp_path),
     "vtiger-fake": lambda tmp_path: vtiger_fake_world(),
     "vtiger-live": lambda tmp_path: vtiger_live_world(),
+    "espocrm-fake": lambda tmp_path: espocrm_fake_world(),
 }
 LIVE_GROUPS = {"vtiger-live": "live-vtiger", "espocrm-live": "live-espocrm"}
 

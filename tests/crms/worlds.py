@@ -136,3 +136,36 @@ def vtiger_live_world() -> Iterator[World]:
         yield _vtiger_world("vtiger-live", crm, column, lambda cid, values: client.revise({"id": cid, **values}))
     finally:
         client.close()
+
+
+# -- EspoCRM --------------------------------------------------------------------------------------------------
+
+@contextmanager
+def espocrm_fake_world() -> Iterator[World]:
+    """The fake EspoCRM with a custom checkbox ``cNewsletterConsent`` (as its admin would add in the Entity
+    Manager); edits are PUTs as EspoCRM's own user interface makes them."""
+    import json
+
+    import requests
+
+    from sync.sandbox.espocrm import EspoSandbox
+
+    with EspoSandbox() as sandbox, requests.Session() as web:
+        sandbox.store.fields["Contact"]["cNewsletterConsent"] = {"type": "bool", "isCustom": True}
+
+        def edit(contact_id: str, values: dict[str, Any]) -> None:
+            answer = web.put(f"{sandbox.base_url}/api/v1/Contact/{contact_id}", data=json.dumps(values), timeout=30,
+                             headers={"X-Api-Key": sandbox.api_key, "Content-Type": "application/json"})
+            answer.raise_for_status()
+
+        crm = {"kind": "espocrm", "base_url": sandbox.base_url, "api_key": sandbox.api_key, "retry_seconds": 5}
+        world = World("espocrm-fake", crm, "firstName", "lastName", "emailAddress", "cNewsletterConsent",
+                      editor=edit)
+        with world.port() as port:
+            ids = sorted(contact.id for contact in port.iter_contacts())
+        for index, contact_id in enumerate(ids):
+            edit(contact_id, {"cNewsletterConsent": index < CONSENTING} | (
+                {"emailAddressData": [{"emailAddress": address(index), "primary": True, "optOut": False,
+                                       "invalid": False}]} if index < CONSENTING else {}))
+        world.contact_ids = ids[:CONSENTING]
+        yield world
