@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.crms.worlds import espocrm_fake_world, sql_world, vtiger_fake_world, vtiger_live_world
+from tests.crms.worlds import espocrm_fake_world, espocrm_live_world, sql_world, vtiger_fake_world, vtiger_live_world
 
 WORLDS = {
     "sql": lambda tmp_path: sql_world(tmp_path),
     "vtiger-fake": lambda tmp_path: vtiger_fake_world(),
     "vtiger-live": lambda tmp_path: vtiger_live_world(),
     "espocrm-fake": lambda tmp_path: espocrm_fake_world(),
+    "espocrm-live": lambda tmp_path: espocrm_live_world(),
 }
 LIVE_GROUPS = {"vtiger-live": "live-vtiger", "espocrm-live": "live-espocrm"}
 

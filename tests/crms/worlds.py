@@ -141,31 +141,54 @@ def vtiger_live_world() -> Iterator[World]:
 # -- EspoCRM --------------------------------------------------------------------------------------------------
 
 @contextmanager
-def espocrm_fake_world() -> Iterator[World]:
-    """The fake EspoCRM with a custom checkbox ``cNewsletterConsent`` (as its admin would add in the Entity
-    Manager); edits are PUTs as EspoCRM's own user interface makes them."""
+def _espocrm_world(name: str, base_url: str, api_key: str, consent: str, retry_seconds: float) -> Iterator[World]:
+    """An EspoCRM whose Contact has the checkbox ``consent``; edits are PUTs as EspoCRM's own UI makes them."""
     import json
 
     import requests
 
-    from sync.sandbox.espocrm import EspoSandbox
-
-    with EspoSandbox() as sandbox, requests.Session() as web:
-        sandbox.store.fields["Contact"]["cNewsletterConsent"] = {"type": "bool", "isCustom": True}
-
+    with requests.Session() as web:
         def edit(contact_id: str, values: dict[str, Any]) -> None:
-            answer = web.put(f"{sandbox.base_url}/api/v1/Contact/{contact_id}", data=json.dumps(values), timeout=30,
-                             headers={"X-Api-Key": sandbox.api_key, "Content-Type": "application/json"})
+            answer = web.put(f"{base_url}/api/v1/Contact/{contact_id}", data=json.dumps(values), timeout=30,
+                             headers={"X-Api-Key": api_key, "Content-Type": "application/json"})
             answer.raise_for_status()
 
-        crm = {"kind": "espocrm", "base_url": sandbox.base_url, "api_key": sandbox.api_key, "retry_seconds": 5}
-        world = World("espocrm-fake", crm, "firstName", "lastName", "emailAddress", "cNewsletterConsent",
-                      editor=edit)
+        crm = {"kind": "espocrm", "base_url": base_url, "api_key": api_key, "retry_seconds": retry_seconds}
+        world = World(name, crm, "firstName", "lastName", "emailAddress", consent, editor=edit)
         with world.port() as port:
             ids = sorted(contact.id for contact in port.iter_contacts())
         for index, contact_id in enumerate(ids):
-            edit(contact_id, {"cNewsletterConsent": index < CONSENTING} | (
+            edit(contact_id, {consent: index < CONSENTING} | (
                 {"emailAddressData": [{"emailAddress": address(index), "primary": True, "optOut": False,
                                        "invalid": False}]} if index < CONSENTING else {}))
         world.contact_ids = ids[:CONSENTING]
         yield world
+
+
+@contextmanager
+def espocrm_fake_world() -> Iterator[World]:
+    """The fake EspoCRM with a custom checkbox ``cNewsletterConsent`` (as its admin adds one)."""
+    from sync.sandbox.espocrm import EspoSandbox
+
+    with EspoSandbox() as sandbox:
+        sandbox.store.fields["Contact"]["cNewsletterConsent"] = {"type": "bool", "isCustom": True}
+        with _espocrm_world("espocrm-fake", sandbox.base_url, sandbox.api_key, "cNewsletterConsent", 5) as world:
+            yield world
+
+
+@contextmanager
+def espocrm_live_world() -> Iterator[World]:
+    """The live EspoCRM, restored, with a checkbox its admin adds (and removes again before the next restore)."""
+    from tests.live.crms import add_espocrm_checkbox, live_lock, remove_espocrm_field, require, restore
+
+    env = require("espocrm")
+    with live_lock("espocrm"):
+        restore("espocrm")
+        consent = add_espocrm_checkbox("newsletterConsent", "Newsletter Consent")
+        try:
+            with _espocrm_world("espocrm-live", env["LIVE_ESPOCRM_URL"], env["LIVE_ESPOCRM_API_KEY"], consent,
+                                10) as world:
+                yield world
+        finally:
+            remove_espocrm_field(consent)
+            restore("espocrm")

@@ -5,14 +5,9 @@ records by first name, so one test reads the same on both."""
 
 from __future__ import annotations
 
-import fcntl
 import json
-import tempfile
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,10 +17,9 @@ from sync.connectors.espocrm.client import EspoClient
 from sync.connectors.espocrm.crm import EspoCrm
 from sync.sandbox.espocrm import EspoSandbox
 from sync.sandbox.espocrm import seed as fake_seed
-from tests.live.crms import BASE, require, restore
+from tests.live.crms import BASE, live_lock, require, restore
 
 LIVE = pytest.mark.xdist_group("live-espocrm")
-LOCK = Path(tempfile.gettempdir()) / "crm-sync-live-espocrm.lock"
 
 
 @dataclass
@@ -75,29 +69,9 @@ def _fake() -> Iterator[Backend]:
             crm.close()
 
 
-@contextmanager
-def _live_lock(seconds: float = 900) -> Iterator[None]:
-    """One test at a time on the live EspoCRM, across xdist workers and test runs: pytest 9 ignores the node ids
-    xdist 3.8 rewrites for ``--dist loadgroup``, so the xdist group alone does not keep them apart."""
-    with open(LOCK, "a") as handle:
-        deadline = time.monotonic() + seconds
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the live EspoCRM stayed locked ({LOCK}) for {seconds:.0f} s")
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _live(writes: bool) -> Iterator[Backend]:
     env = require("espocrm")
-    with _live_lock():
+    with live_lock("espocrm"):
         yield from _live_locked(env, writes)
 
 
