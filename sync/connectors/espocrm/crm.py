@@ -121,5 +121,5 @@ def open_crm(settings: CrmSettings, opt_in_field: str | None = None) -> EspoCrm:
         raise ConfigError("crm.api_key: set the API key of EspoCRM's API user for kind espocrm")
     secret = settings.api_secret.get_secret_value() if settings.api_secret else None
     client = EspoClient(settings.base_url, settings.api_key.get_secret_value(), secret or None,
-                        timeout=settings.timeout_seconds)
+                        timeout=settings.timeout_seconds, retry_seconds=settings.retry_seconds)
     return EspoCrm(client, settings.entity or "Contact", opt_in_field)
