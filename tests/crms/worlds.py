@@ -179,16 +179,15 @@ def espocrm_fake_world() -> Iterator[World]:
 @contextmanager
 def espocrm_live_world() -> Iterator[World]:
     """The live EspoCRM, restored, with a checkbox its admin adds (and removes again before the next restore)."""
-    from tests.live.crms import add_espocrm_checkbox, live_lock, remove_espocrm_field, require, restore
+    from tests.live.crms import add_espocrm_checkbox, remove_espocrm_field, require, restore
 
     env = require("espocrm")
-    with live_lock("espocrm"):
+    restore("espocrm")
+    consent = add_espocrm_checkbox("newsletterConsent", "Newsletter Consent")
+    try:
+        with _espocrm_world("espocrm-live", env["LIVE_ESPOCRM_URL"], env["LIVE_ESPOCRM_API_KEY"], consent,
+                            10) as world:
+            yield world
+    finally:
+        remove_espocrm_field(consent)
         restore("espocrm")
-        consent = add_espocrm_checkbox("newsletterConsent", "Newsletter Consent")
-        try:
-            with _espocrm_world("espocrm-live", env["LIVE_ESPOCRM_URL"], env["LIVE_ESPOCRM_API_KEY"], consent,
-                                10) as world:
-                yield world
-        finally:
-            remove_espocrm_field(consent)
-            restore("espocrm")

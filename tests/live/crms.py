@@ -88,27 +88,6 @@ def require(crm: str) -> dict[str, str]:
     return live_env()
 
 
-@contextmanager
-def live_lock(crm: str, seconds: float = 900) -> Iterator[None]:
-    """One test at a time on a live CRM, across xdist workers and test runs on this machine: pytest 9 ignores the
-    node ids xdist 3.8 rewrites for ``--dist loadgroup``, so an xdist group alone does not keep tests apart."""
-    lock = Path(tempfile.gettempdir()) / f"crm-sync-live-{crm}.lock"
-    with open(lock, "a") as handle:
-        deadline = time.monotonic() + seconds
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the live {crm} stayed locked ({lock}) for {seconds:.0f} s")
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def add_espocrm_checkbox(name: str, label: str) -> str:
     """Add a custom checkbox to the live EspoCRM's Contact as its admin does (Entity Manager); returns its API
     name (``c`` + name). Remove it with ``remove_espocrm_field`` before ``restore`` (its metadata is a file)."""

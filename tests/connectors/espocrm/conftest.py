@@ -17,7 +17,7 @@ from sync.connectors.espocrm.client import EspoClient
 from sync.connectors.espocrm.crm import EspoCrm
 from sync.sandbox.espocrm import EspoSandbox
 from sync.sandbox.espocrm import seed as fake_seed
-from tests.live.crms import BASE, live_lock, require, restore
+from tests.live.crms import BASE, require, restore
 
 LIVE = pytest.mark.xdist_group("live-espocrm")
 
@@ -71,11 +71,6 @@ def _fake() -> Iterator[Backend]:
 
 def _live(writes: bool) -> Iterator[Backend]:
     env = require("espocrm")
-    with live_lock("espocrm"):
-        yield from _live_locked(env, writes)
-
-
-def _live_locked(env: dict[str, str], writes: bool) -> Iterator[Backend]:
     if writes:
         restore("espocrm")
     state = json.loads((BASE / "state" / "espocrm.json").read_text())
@@ -92,10 +87,10 @@ def _live_locked(env: dict[str, str], writes: bool) -> Iterator[Backend]:
         restore("espocrm")  # leave the seeded data for the next test that only reads
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the group
+@pytest.hookimpl(tryfirst=True)  # before anything that reads the group
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the live runs in the xdist group of the live EspoCRM (a mark on a fixture's param does not reach
-    xdist's grouping)."""
+    """Put the live runs in the xdist group of the live EspoCRM: ``tests/conftest.py`` then holds its lock for the
+    test's whole run."""
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         if "live" in (params.get("espo"), params.get("espo_rw")):
