@@ -61,7 +61,27 @@ def _fake_vtiger(people: list[CrmContact], folder: Path) -> Iterator[DemoCrm]:
                                   api_key=vtiger.access_key), mapping, "newsletter_consent", vtiger.base_url)
 
 
+@contextmanager
+def _fake_espocrm(people: list[CrmContact], folder: Path) -> Iterator[DemoCrm]:
+    from sync.sandbox.espocrm import EspoSandbox
+
+    with EspoSandbox() as espocrm:
+        espocrm.add_field("cNewsletterConsent", {"type": "bool"})
+        tiers = {"Bronze", "Silver", "Gold"}
+        for person in people:
+            espocrm.add_contact(person.email, opt_out=person.consent.email_opt_out,
+                                invalid=person.consent.email_invalid, firstName=_text(person, "first_name") or None,
+                                lastName=_text(person, "last_name"), phoneNumber=_text(person, "phone") or None,
+                                cLoyaltyTier=_tier(person) if _tier(person) in tiers else None,
+                                cNewsletterConsent=bool(person.consent.email_opt_in))
+        mapping = _mapping(folder, "espocrm", first="firstName", last="lastName", phone="phoneNumber",
+                           tier="cLoyaltyTier")
+        yield DemoCrm(CrmSettings(kind="espocrm", base_url=espocrm.base_url, api_key=espocrm.api_key), mapping,
+                      "cNewsletterConsent", espocrm.base_url)
+
+
 FAKES: dict[str, Callable[[list[CrmContact], Path], AbstractContextManager[DemoCrm]]] = {
+    "espocrm": _fake_espocrm,
     "vtiger": _fake_vtiger,
 }
 

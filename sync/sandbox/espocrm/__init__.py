@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from sync.sandbox.espocrm.server import App, Fault, Handler
 from sync.sandbox.espocrm.store import Store
@@ -42,6 +43,22 @@ class EspoSandbox(ServedSandbox[App]):
         """Answer ``status`` to the next ``count`` requests ``METHOD path…`` (e.g. ``"POST CampaignLogRecord"``)."""
         with self.store.lock:
             self._app.faults.append(Fault(prefix, status, count, after_commit))
+
+    def add_field(self, name: str, spec: dict[str, Any], entity: str = "Contact") -> None:
+        """Add a field as the admin's Entity Manager does (``name`` with its ``c`` prefix, e.g. ``cNewsletter``)."""
+        with self.store.lock:
+            self.store.fields[entity][name] = {"isCustom": True, **spec}
+
+    def add_contact(self, email: str | None, opt_out: bool = False, invalid: bool = False,
+                    entity: str = "Contact", **fields: Any) -> str:
+        """Add a record as the CRM's users would (no API rules applied); returns its id."""
+        with self.store.lock:
+            now = self.store.now()
+            record: dict[str, Any] = {"id": self.store.new_id(), "createdAt": now, "modifiedAt": now, **fields}
+            self.store.set_addresses(record, [{"emailAddress": email, "primary": True, "optOut": opt_out,
+                                               "invalid": invalid}] if email else [])
+            self.store.records[entity][record["id"]] = record
+            return str(record["id"])
 
     def touch(self, entity: str, record_id: str, modified_at: str) -> None:
         """Set a record's ``modifiedAt`` as the CRM's own users would have (tests of incremental reads)."""
