@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from sync.sandbox.mailchimp import MailchimpSandbox
 from tests.crms.worlds import espocrm_fake_world, espocrm_live_world, sql_world, vtiger_fake_world, vtiger_live_world
 
 WORLDS = {
@@ -30,3 +31,10 @@ def pytest_collection_modifyitems(items):
 def world(request, tmp_path):
     with WORLDS[request.param](tmp_path) as prepared:
         yield prepared
+
+
+@pytest.fixture
+def mailchimp():
+    with MailchimpSandbox() as sandbox:
+        yield sandbox
+        assert sandbox.internal_errors == []

@@ -17,13 +17,6 @@ from tests.crms.worlds import SHARED, World
 from tests.pull.crash import Crash, crash_at
 
 
-@pytest.fixture
-def mailchimp():
-    with MailchimpSandbox() as sandbox:
-        yield sandbox
-        assert sandbox.internal_errors == []
-
-
 def subscribed(mailchimp: MailchimpSandbox, audience_id: str) -> dict[str, dict]:
     return {m["email_address"]: m for m in mailchimp.members(audience_id) if m["status"] == "subscribed"}
 

@@ -115,23 +115,26 @@ def restore(crm: str) -> None:
                         DATABASES[crm]], input=dump.read(), check=True, timeout=120, capture_output=True)
 
 
-def espo_page(route: str, screenshot: Path) -> str:
-    """The visible text of an EspoCRM page (``Campaign/view/<id>``) as its admin sees it in headless Chromium;
-    the page is saved to ``screenshot``. Needs ``live-crms.sh screenshot`` to have run once (it installs
-    Chromium and puppeteer-core), as ``.ci/run`` does."""
-    env = require("espocrm")
+def crm_page(crm: str, route: str, screenshot: Path) -> str:
+    """The visible text of a live CRM's page as its admin sees it in headless Chromium (EspoCRM: a client route
+    such as ``Campaign/view/<id>``; vtiger: a query such as ``module=Contacts&view=Detail&record=117``); the page
+    is saved to ``screenshot``. Needs ``live-crms.sh screenshot`` to have run once (it installs Chromium and
+    puppeteer-core), as ``.ci/run`` does."""
+    env = require(crm)
     tools = BASE / "tools" / "node_modules"
     if not (tools / "puppeteer-core").is_dir():
         problem = f"no {tools}/puppeteer-core: run ../shared/live-crms/live-crms.sh screenshot /tmp/login.png"
         if os.environ.get("CI"):
             pytest.fail(problem)
         pytest.skip(problem)
-    script = Path(__file__).with_name("espo_page.js")
-    done = subprocess.run(["node", str(script), env["LIVE_ESPOCRM_URL"], env["LIVE_ESPOCRM_ADMIN_USER"],
-                           env["LIVE_ESPOCRM_ADMIN_PASSWORD"], route, str(screenshot)],
+    prefix = "LIVE_ESPOCRM" if crm == "espocrm" else "LIVE_VTIGER"
+    user = env["LIVE_ESPOCRM_ADMIN_USER"] if crm == "espocrm" else env["LIVE_VTIGER_USERNAME"]
+    script = Path(__file__).with_name("crm_page.js")
+    done = subprocess.run(["node", str(script), crm, env[f"{prefix}_URL"], user, env[f"{prefix}_ADMIN_PASSWORD"],
+                           route, str(screenshot)],
                           env={**os.environ, "NODE_PATH": str(tools)}, capture_output=True, text=True, timeout=240)
     if done.returncode:
-        raise AssertionError(f"headless Chromium failed on {route}: {done.stderr[-2000:]}")
+        raise AssertionError(f"headless Chromium failed on {crm} {route}: {done.stderr[-2000:]}")
     return done.stdout
 
 
