@@ -46,6 +46,7 @@ class Workspace:
     spotler: SpotlerSandbox
     list_id: str
     env: dict[str, str] = field(default_factory=dict)
+    more_names: dict[str, str] = field(default_factory=dict)  # further $names for the cases (fake CRMs' URLs)
 
     @classmethod
     def create(cls, folder: Path, template: Path, mailchimp: MailchimpSandbox, spotler: SpotlerSandbox,
@@ -74,7 +75,7 @@ class Workspace:
     def names(self) -> dict[str, str]:
         return {"dir": str(self.dir), "mc": self.mailchimp.base_url, "sp": self.spotler.base_url,
                 "list": self.list_id, "pg": os.environ.get("CRM_SYNC_TEST_POSTGRES_URL", ""),
-                "my": os.environ.get("CRM_SYNC_TEST_MARIADB_URL", "")}
+                "my": os.environ.get("CRM_SYNC_TEST_MARIADB_URL", ""), **self.more_names}
 
     def requests(self) -> int:
         return self.mailchimp.request_count() + self.spotler.request_count()
