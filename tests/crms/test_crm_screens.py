@@ -32,15 +32,21 @@ def espo_campaign_id(world, name: str) -> str:
     return str(found[0]["id"])
 
 
+def pushed_engaged_pulled(world, mailchimp, folder: Path) -> dict[str, str]:
+    """Push the world, engage a campaign (``tests/crms/scenario.py``), pull it back; who did what."""
+    audience_id = mailchimp.create_audience(world.name)
+    settings = settings_for(world, mailchimp, audience_id, folder)
+    push_audience(settings, AUDIENCE)
+    who = engage(world, mailchimp, audience_id)
+    pull_audience(settings, AUDIENCE)
+    return who
+
+
 @pytest.mark.xdist_group("live-espocrm")
 def test_espocrm_shows_the_pulled_engagement_on_the_campaign_and_the_contact(mailchimp, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with espocrm_live_world() as world:
-        audience_id = mailchimp.create_audience(world.name)
-        settings = settings_for(world, mailchimp, audience_id, tmp_path)
-        push_audience(settings, AUDIENCE)
-        who = engage(world, mailchimp, audience_id)
-        pull_audience(settings, AUDIENCE)
+        who = pushed_engaged_pulled(world, mailchimp, tmp_path)
         with world.port() as crm:
             names = {c.id: f"{c.fields['firstName']} {c.fields['lastName']}" for c in crm.contacts_by_ids(who.values())}
 
@@ -63,11 +69,7 @@ def test_espocrm_shows_the_pulled_engagement_on_the_campaign_and_the_contact(mai
 def test_vtiger_shows_the_pulled_engagement_as_comments_on_the_contact(mailchimp, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with vtiger_live_world() as world:
-        audience_id = mailchimp.create_audience(world.name)
-        settings = settings_for(world, mailchimp, audience_id, tmp_path)
-        push_audience(settings, AUDIENCE)
-        who = engage(world, mailchimp, audience_id)
-        pull_audience(settings, AUDIENCE)
+        who = pushed_engaged_pulled(world, mailchimp, tmp_path)
 
         record = who["bouncer"].split("x")[1]
         page = crm_page("vtiger", f"module=Contacts&view=Detail&record={record}", ARTIFACTS / "vtiger-contact.png")
