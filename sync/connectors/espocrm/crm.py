@@ -1,8 +1,8 @@
 """The EspoCRM connector: the CRM port over EspoCRM's REST API (``crm.kind: espocrm``).
 
 Contacts are the records of ``crm.entity`` (Contact by default, or Lead); ids are EspoCRM's own. E-mail consent
-(opt-in) is never invented: it is read from the checkbox field ``opt_in_field`` names, else unknown (None); an
-audience may also name any checkbox field as its consent field.
+(opt-in) is never invented: EspoCRM has no such field, so it is unknown (None) and an audience names a custom
+checkbox field as its consent field.
 """
 
 from __future__ import annotations
@@ -27,12 +27,11 @@ class EspoCrm:
 
     history_per_event = True  # EspoCRM's campaign log is a log of single events
 
-    def __init__(self, client: EspoClient, entity: str = "Contact", opt_in_field: str | None = None):
+    def __init__(self, client: EspoClient, entity: str = "Contact"):
         if entity not in ENTITIES:
             raise ConfigError(f"crm.entity: EspoCRM contacts are read from Contact or Lead, not {entity!r}")
         self.client = client
         self.entity = entity
-        self._opt_in_field = opt_in_field
         self._fields: EntityFields | None = None
         self._history = HistoryWriter(client, entity)
 
@@ -55,7 +54,7 @@ class EspoCrm:
         return self._fields
 
     def _reader(self) -> ContactReader:
-        return ContactReader(self.client, self._entity_fields(), self._opt_in_field)
+        return ContactReader(self.client, self._entity_fields())
 
     # ContactReads
 
@@ -113,7 +112,7 @@ class EspoCrm:
         return self._history.history_of(contact_id)
 
 
-def open_crm(settings: CrmSettings, opt_in_field: str | None = None) -> EspoCrm:
+def open_crm(settings: CrmSettings) -> EspoCrm:
     """The EspoCRM the settings name; ConfigError for a missing base_url or api_key."""
     if not settings.base_url:
         raise ConfigError("crm.base_url: set EspoCRM's web address (e.g. https://crm.example.org) for kind espocrm")
@@ -122,4 +121,4 @@ def open_crm(settings: CrmSettings, opt_in_field: str | None = None) -> EspoCrm:
     secret = settings.api_secret.get_secret_value() if settings.api_secret else None
     client = EspoClient(settings.base_url, settings.api_key.get_secret_value(), secret or None,
                         timeout=settings.timeout_seconds, retry_seconds=settings.retry_seconds)
-    return EspoCrm(client, settings.entity or "Contact", opt_in_field)
+    return EspoCrm(client, settings.entity or "Contact")

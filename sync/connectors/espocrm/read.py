@@ -38,14 +38,13 @@ def _flag(value: object) -> bool:
 class ContactReader:
     """Reads one entity's records as CrmContacts."""
 
-    def __init__(self, client: EspoClient, fields: EntityFields, opt_in_field: str | None = None):
+    def __init__(self, client: EspoClient, fields: EntityFields):
         self._client = client
         self._fields = fields
         self._entity = fields.entity
-        self._opt_in_field = opt_in_field
         self._converters = fields.converters()
         extra = ["accountId"] if self._entity == "Contact" else []
-        wanted = _CORE + extra + fields.names + ([opt_in_field] if opt_in_field else [])
+        wanted = _CORE + extra + fields.names
         self._select = list(dict.fromkeys(wanted))
         self._link = "contacts" if self._entity == "Contact" else "leads"
 
@@ -81,12 +80,11 @@ class ContactReader:
     # contacts
 
     def contact(self, row: dict[str, Any], lists: dict[str, set[str]]) -> CrmContact:
-        opt_in = row.get(self._opt_in_field) if self._opt_in_field else None
         return CrmContact(
             id=str(row["id"]),
             email=row.get("emailAddress") or None,
             fields={name: convert(row.get(name)) for name, convert in self._converters},
-            consent=Consent(email_opt_in=opt_in if isinstance(opt_in, bool) else None,
+            consent=Consent(email_opt_in=None,  # EspoCRM has no opt-in: the audience's consent_field names one
                             email_opt_out=_flag(row.get("emailAddressIsOptedOut")),
                             email_invalid=_flag(row.get("emailAddressIsInvalid"))),
             modified_at=parse_time(row.get("modifiedAt")) or _EPOCH,
