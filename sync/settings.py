@@ -236,6 +236,8 @@ class Settings(BaseSettings):
     crm: CrmSettings = Field(default_factory=CrmSettings)
     state: StateSettings = Field(default_factory=StateSettings)
     mapping_file: Path = Field(Path("config/mapping.yaml"), description="The field-mapping file.")
+    segments_file: Path = Field(Path("config/segments.yaml"),
+                                description="The segment definitions: marketers' selections of contacts.")
     mailchimp: MailchimpSettings = Field(default_factory=MailchimpSettings)
     spotler: SpotlerSettings = Field(default_factory=SpotlerSettings)
     audiences: dict[str, AudienceSettings] = Field(default_factory=dict)
