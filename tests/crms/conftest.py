@@ -13,10 +13,11 @@ WORLDS = {
     "sql": lambda tmp_path: sql_world(tmp_path),
     "vtiger-fake": lambda tmp_path: vtiger_fake_world(),
     "vtiger-live": lambda tmp_path: vtiger_live_world(),
+    "vtiger-db-live": lambda tmp_path: vtiger_live_world(from_database=True),
     "espocrm-fake": lambda tmp_path: espocrm_fake_world(),
     "espocrm-live": lambda tmp_path: espocrm_live_world(),
 }
-LIVE_GROUPS = {"vtiger-live": "live-vtiger", "espocrm-live": "live-espocrm"}
+LIVE_GROUPS = {"vtiger-live": "live-vtiger", "vtiger-db-live": "live-vtiger", "espocrm-live": "live-espocrm"}
 
 
 def pytest_collection_modifyitems(items):

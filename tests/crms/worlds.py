@@ -122,7 +122,7 @@ def vtiger_fake_world() -> Iterator[World]:
 
 
 @contextmanager
-def vtiger_live_world() -> Iterator[World]:
+def vtiger_live_world(from_database: bool = False) -> Iterator[World]:
     from sync.connectors.vtiger.client import VtigerClient
     from tests.live.crms import add_vtiger_checkbox, require, restore
 
@@ -131,9 +131,12 @@ def vtiger_live_world() -> Iterator[World]:
     column = add_vtiger_checkbox("Newsletter Consent")
     crm = {"kind": "vtiger", "base_url": env["LIVE_VTIGER_WEBSERVICE_URL"], "api_user": env["LIVE_VTIGER_USERNAME"],
            "api_key": env["LIVE_VTIGER_ACCESS_KEY"], "retry_seconds": 10}
+    if from_database:  # contacts read from vtiger's database by a SELECT-only user, writes through the webservice
+        crm["read_url"] = env["LIVE_VTIGER_DB_URL"].replace("mysql://", "mysql+pymysql://", 1)
     client = VtigerClient(crm["base_url"], crm["api_user"], crm["api_key"], 30, 10)
     try:
-        yield _vtiger_world("vtiger-live", crm, column, lambda cid, values: client.revise({"id": cid, **values}))
+        name = "vtiger-db-live" if from_database else "vtiger-live"
+        yield _vtiger_world(name, crm, column, lambda cid, values: client.revise({"id": cid, **values}))
     finally:
         client.close()
 
