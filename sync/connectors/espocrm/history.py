@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from sync.records import ActivityRecord
 log = logging.getLogger(__name__)
 
 BATCH = 100  # records whose contacts' existing log is read in one go
+WRITES_IN_FLIGHT = 4  # log records POSTed at once: EspoCRM creates one record per request
 ACTIONS = {"email_sent": "Sent", "email_open": "Opened", "email_click": "Clicked", "email_bounce": "Bounced",
            "email_cleaned": "Bounced", "email_unsubscribe": "Opted Out"}
 _KINDS = {"Sent": "email_sent", "Opened": "email_open", "Clicked": "email_click", "Bounced": "email_bounce",
@@ -76,15 +78,24 @@ class HistoryWriter:
     # campaign log
 
     def _log_records(self, records: list[ActivityRecord]) -> int:
+        """POST the records not in the log yet, WRITES_IN_FLIGHT at a time (EspoCRM has no batch create); every
+        POST is tried even when another fails, and the first failure is raised afterwards."""
         present = self._present_keys(records)
-        written = 0
-        for record in records:
-            if record.external_key in present:
-                continue
-            self._post_once(record, self._log_body(record))
-            present.add(record.external_key)
-            written += 1
-        return written
+        missing = {record.external_key: record for record in records if record.external_key not in present}
+        bodies = [(record, self._log_body(record)) for record in missing.values()]  # campaigns found in order
+        with ThreadPoolExecutor(WRITES_IN_FLIGHT) as pool:
+            outcomes = list(pool.map(lambda pair: self._post_or_error(*pair), bodies))
+        failures = [outcome for outcome in outcomes if outcome is not None]
+        if failures:
+            raise failures[0]
+        return len(bodies)
+
+    def _post_or_error(self, record: ActivityRecord, body: dict[str, Any]) -> Exception | None:
+        try:
+            self._post_once(record, body)
+        except Exception as error:  # handed back: the other POSTs of the batch still go out
+            return error
+        return None
 
     def _post_once(self, record: ActivityRecord, body: dict[str, Any]) -> None:
         """POST one log record; before a retry, look whether the failed attempt was stored after all (an
