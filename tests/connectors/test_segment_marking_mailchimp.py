@@ -67,7 +67,7 @@ def test_the_segment_is_created_once_then_found(marker, sandbox, list_id):
     assert (again.id, again.created) == (made.id, False)
     assert marker.ensure_segment("Spring fair", known_id=made.id).id == made.id
     assert sandbox.request_count("POST", route=CREATE_ROUTE) == 1
-    [listed] = [s for s in marker.audience.call_lists("list_segments", list_id)["segments"]]
+    [listed] = marker.audience.call_lists("list_segments", list_id)["segments"]
     assert (listed["name"], listed["type"], str(listed["id"])) == ("crm-sync: Spring fair", "static", made.id)
 
 
@@ -150,6 +150,10 @@ def test_per_address_problems_do_not_fail_the_rest(marker, sandbox, list_id):
     assert (report.added, report.requests, report.already_there) == (9, 1, 1)  # the remove of a non-member: as asked
     assert sorted(p.email for p in report.failed()) == sorted(["nobody@ziggo.test", emails(1, start=5)[0]])
     assert len(sandbox.segment_emails(list_id, "crm-sync: Problems")) == 9
+    assert marker.segment_members(ref) == set(emails(10)) - {emails(1, start=5)[0]}  # unsubscribed, cleaned read too
+    rerun = converge(marker, ref, wanted)  # only the two the audience lacks are asked for again
+    assert (rerun.added, rerun.requests, rerun.already_there) == (0, 1, 9)
+    assert sorted(p.email for p in rerun.problems) == sorted(["nobody@ziggo.test", emails(1, start=5)[0]])
 
 
 def test_throttling_and_outages_are_retried(marker, sandbox, list_id):

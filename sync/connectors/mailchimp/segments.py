@@ -102,9 +102,10 @@ class MailchimpSegments:
                 (normalise_email(member.get("email_address")) for member in page.get("members", [])) if email}
 
     def _members_page(self, ref: SegmentRef, offset: int) -> dict[str, Any]:
+        # "true", not True: the SDK would put Python's "True" in the query, which the spec's boolean does not allow
         try:
             return self.audience.call_lists("get_segment_members_list", self.audience.list_id, ref.id, count=PAGE,
-                                            offset=offset, include_cleaned=True, include_unsubscribed=True,
+                                            offset=offset, include_cleaned="true", include_unsubscribed="true",
                                             fields=["members.email_address", "total_items"])
         except ProviderRejected as error:
             raise self._gone(ref, error) from None
