@@ -17,6 +17,7 @@ from itertools import zip_longest
 from typing import Protocol
 
 from sync.addresses import normalise_email
+from sync.connectors.provider import MemberRef
 from sync.errors import ConfigError
 
 
@@ -40,7 +41,8 @@ class SegmentRef:
 
 @dataclass(frozen=True, slots=True)
 class AddressProblem:
-    """One address a change could not make, or made but with a caveat (``marked`` True: it is in the segment)."""
+    """One member a change could not make, or made with a caveat (``marked`` True: it is in the segment).
+    ``email`` holds the member's key (an address at Mailchimp, a contact id at Spotler)."""
 
     email: str
     code: str  # not_in_audience | unsubscribed | cleaned | pending | rejected
@@ -78,6 +80,10 @@ class SegmentMarker(Protocol):
     chunk_size: int  # the most additions (and, separately, removals) one request carries
     concurrency: int  # requests in flight together
 
+    def member_key(self, member: MemberRef) -> str | None:
+        """How this provider names ``member`` in a segment (normalised), None when it cannot."""
+        ...
+
     def segment_name(self, name: str) -> str:
         """The name the segment ``name`` has at the provider (crm-sync's recognisable form of it)."""
         ...
@@ -89,23 +95,42 @@ class SegmentMarker(Protocol):
         differing only in case, or an id other than ``known_id``)."""
         ...
 
-    def segment_members(self, ref: SegmentRef) -> set[str]:
-        """Every address in the segment, normalised (unsubscribed and cleaned members included)."""
+    def segment_members(self, ref: SegmentRef) -> set[str] | None:
+        """Every member key in the segment (unsubscribed and cleaned members included); None when the provider
+        has no call that lists them."""
         ...
 
     def change_members(self, ref: SegmentRef, add: Iterable[str], remove: Iterable[str]) -> MarkReport:
-        """Add and remove addresses in chunked requests, several in flight; per-address problems reported."""
+        """Add and remove members (keys) in chunked requests, several in flight; per-member problems reported."""
+        ...
+
+    def empty(self, ref: SegmentRef) -> MarkReport:
+        """Take every member out of the segment."""
         ...
 
 
-def converge(marker: SegmentMarker, ref: SegmentRef, wanted: Iterable[str]) -> MarkReport:
-    """Make the segment hold exactly ``wanted``: read it, then add what is missing and remove what is extra.
+def keys(marker: SegmentMarker, members: Iterable[MemberRef]) -> list[str]:
+    """The members' keys at the provider, each once (members it cannot name are left out)."""
+    return list(dict.fromkeys(key for key in (marker.member_key(member) for member in members) if key))
 
-    Idempotent: a second run reads the segment and sends no write at all; after an interrupted run it sends only
-    the part that did not happen."""
-    target = {email for email in (normalise_email(raw) for raw in wanted) if email}
+
+def converge(marker: SegmentMarker, ref: SegmentRef, wanted: Iterable[str],
+             marked_before: set[str] | None = None) -> MarkReport:
+    """Make the segment hold exactly the member keys ``wanted``: add what is missing, remove what is extra.
+
+    What is there now is read from the provider; a provider that cannot list a segment's members is diffed
+    against ``marked_before`` (the caller's record of what crm-sync marked), and without one the segment is
+    emptied first and filled again. Idempotent: a second run against a readable segment sends no write at all,
+    and after an interrupted run it sends only the part that did not happen."""
+    target = set(wanted)
     current = marker.segment_members(ref)
-    report = marker.change_members(ref, sorted(target - current), sorted(current - target))
+    report = MarkReport()
+    if current is None and marked_before is not None:
+        current = set(marked_before)
+    elif current is None:
+        report.merge(marker.empty(ref))
+        current = set()
+    report.merge(marker.change_members(ref, sorted(target - current), sorted(current - target)))
     report.already_there += len(target & current)
     return report
 

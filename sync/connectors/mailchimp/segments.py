@@ -17,6 +17,7 @@ from typing import Any
 
 from sync.addresses import normalise_email
 from sync.connectors.mailchimp.audience import MailchimpAudience
+from sync.connectors.provider import MemberRef
 from sync.connectors.segments import (
     AddressProblem,
     MarkReport,
@@ -44,6 +45,10 @@ class MailchimpSegments:
         self.owner = owner
         self.chunk_size = chunk_size
         self.concurrency = concurrency or audience.concurrency
+
+    def member_key(self, member: MemberRef) -> str | None:
+        """Mailchimp names segment members by address."""
+        return normalise_email(member.email)
 
     def segment_name(self, name: str) -> str:
         if not name.strip():
@@ -155,6 +160,10 @@ class MailchimpSegments:
         missing = sum(1 for problem in report.problems if problem.code == "not_in_audience")
         report.already_there = max(0, len(add) + len(remove) - report.added - report.removed - missing)
         return report
+
+    def empty(self, ref: SegmentRef) -> MarkReport:
+        """Read the members, then remove them 500 a request."""
+        return self.change_members(ref, [], sorted(self.segment_members(ref)))
 
     def _gone(self, ref: SegmentRef, error: ProviderRejected) -> Exception:
         if error.status == 404:
