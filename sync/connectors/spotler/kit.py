@@ -1,6 +1,6 @@
 """The Spotler Mail+ kit (sync/connectors/kit.py): one contact database per account, consent as the audience's
 permission bits, properties made by hand in Mail+ (never by the push), members counted from the state store
-(Mail+ has no per-audience count), and the account-wide feeds pulled."""
+(Mail+ has no per-audience count), marketers' segments as Mail+ audiences, and the account-wide feeds pulled."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 from sync.connectors.crm import ContactReads
 from sync.connectors.kit import FieldSetup, ProviderKit
 from sync.connectors.provider import FieldPlan, OwnerTag
-from sync.connectors.segments import MarkingUnsupported, SegmentMarker
 from sync.connectors.spotler.audience import SpotlerAudience
 from sync.connectors.spotler.feeds import SpotlerFeeds
 from sync.connectors.spotler.mapping import build_properties, plan_properties
+from sync.connectors.spotler.segments import SpotlerSegments
 from sync.connectors.spotler.streams import SpotlerPuller
 from sync.mapping.model import AudienceMapping
 from sync.provider_fields import FieldReport, quick
@@ -27,15 +27,6 @@ from sync.state.store import StateStore
 
 if TYPE_CHECKING:
     from sync.demo.providers import DemoProvider
-
-SEGMENTS_NOT_MARKED = (
-    "crm-sync does not mark segments in Spotler Mail+ (yet): the API's equivalent, audiences (POST audience, "
-    "POST/DELETE audience/{externalId}/contact, at most 2500 contacts a call), exists only on the Automation and "
-    "eCommerce tiers (403 on Professional) and has no call that lists an audience's contacts, and crm-sync does not "
-    "build it yet. Instead: select the pushed contacts in Mail+ with a dynamic list on a property, or export the "
-    "segment (`crm-sync segment preview NAME --export FILE.csv`) and import it as a list. See "
-    "docs/segments-providers.md.")
-
 
 class SpotlerKit:
     """Spotler Mail+ for generic code."""
@@ -73,8 +64,9 @@ class SpotlerKit:
     def owner_tag(self, provider: SpotlerAudience, audience: AudienceSettings) -> OwnerTag | None:
         return None  # ownership is in the state store only
 
-    def segment_marker(self, provider: SpotlerAudience, audience: AudienceSettings) -> SegmentMarker:
-        raise MarkingUnsupported(SEGMENTS_NOT_MARKED)
+    def segment_marker(self, provider: SpotlerAudience, audience: AudienceSettings) -> SpotlerSegments:
+        """Audiences (Automation and eCommerce tiers), 2500 contacts a request; members by externalId."""
+        return SpotlerSegments(provider, audience.ownership_tag)
 
     def open_pull(self, settings: Settings, audience: AudienceSettings) -> SpotlerAudience:
         return SpotlerAudience(settings.spotler, audience.permission_bits)
