@@ -13,9 +13,12 @@ import requests
 from sync.connectors.mailchimp.audience import MailchimpAudience
 from sync.connectors.mailchimp.segments import MailchimpSegments
 from sync.connectors.segments import converge
+from sync.connectors.spotler.audience import SpotlerAudience
+from sync.connectors.spotler.segments import SpotlerSegments
 from sync.sandbox.mailchimp import MailchimpSandbox
-from sync.settings import MailchimpSettings
-from tests.contract.prism import PrismProxy, prism_proxy
+from sync.sandbox.spotler import SpotlerSandbox
+from sync.settings import MailchimpSettings, SpotlerSettings
+from tests.contract.prism import SHARED, PrismProxy, prism_proxy
 
 CHANGE_ROUTE = "/lists/{list_id}/segments/{segment_id}"
 
@@ -72,3 +75,25 @@ def test_the_500_limit_and_bad_bodies(behind_prism):
     wrong = requests.post(url, json={"members_to_add": "contract00000@ziggo.test"}, auth=auth, timeout=30)
     assert wrong.status_code == 422  # Prism stops it: members_to_add must be an array
     assert sandbox.request_count() == 0
+
+
+def test_spotler_audience_marking_through_prism_conforms_both_ways(tmp_path):
+    spec = SHARED / "specs" / "spotler-mailplus-swagger-2.0.json"
+    with SpotlerSandbox() as sandbox, \
+            prism_proxy(sandbox.base_url.replace("integrationservice-1.1.0", "integrationservice"), spec) as proxy:
+        sandbox.serve_behind(proxy.url, spec_strict_paging=True)
+        for n in range(3000):
+            sandbox.add_contact(f"c{n}@ziggo.test", f"C{n:05d}")
+        settings = SpotlerSettings(consumer_key=sandbox.consumer_key, consumer_secret=sandbox.consumer_secret,
+                                   base_url=proxy.url, requests_per_second=0, retry_seconds=5,
+                                   retry_initial_wait=0.01)
+        marker = SpotlerSegments(SpotlerAudience(settings, [1]), "crm-sync")
+        ref = marker.ensure_segment("Contract fair")  # GET 404, then POST audience
+        assert marker.ensure_segment("Contract fair").id == ref.id
+        wanted = [f"C{n:05d}" for n in range(2600)]
+        first = converge(marker, ref, [*wanted, "GHOST"])  # DELETE with a null body, POSTs of 2500 and 101
+        assert first.added == 2600 and [p.email for p in first.problems] == ["GHOST"]
+        second = converge(marker, ref, wanted[100:], marked_before=set(wanted))  # a DELETE with contacts
+        assert (second.removed, second.requests) == (100, 1)
+        assert sorted(sandbox.audience(ref.id)["contacts"]) == wanted[100:]
+        assert sandbox.internal_errors == []
