@@ -19,7 +19,7 @@ from sync.connectors.mailchimp.audience import MailchimpAudience
 from sync.connectors.mailchimp.segments import MailchimpSegments
 from sync.connectors.provider import MemberRef
 from sync.connectors.provider_registry import kit
-from sync.connectors.segments import MarkingUnsupported, SegmentNotOurs, converge, keys
+from sync.connectors.segments import SegmentNotOurs, converge, keys
 from sync.sandbox.mailchimp import MailchimpSandbox
 from sync.sandbox.mailchimp.server import Latency
 from sync.settings import AudienceSettings, MailchimpSettings
@@ -241,5 +241,5 @@ def test_the_kits_hand_out_the_marker(sandbox, list_id):
     provider = MailchimpAudience(settings_for(sandbox), list_id)
     marker = kit("mailchimp").segment_marker(provider, audience)
     assert marker.segment_name("Fair") == "crm: Fair" and marker.chunk_size == 500
-    with pytest.raises(MarkingUnsupported, match="audiences .* Automation and eCommerce"):
-        kit("spotler").segment_marker(None, AudienceSettings(provider="spotler", permission_bits=[1]))
+    made = marker.ensure_segment("Fair")
+    assert made.created and made.provider_name == "crm: Fair"
