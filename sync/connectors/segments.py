@@ -59,7 +59,6 @@ class MarkReport:
     already_there: int = 0  # asked to add but already a member (or to remove but not one)
     problems: list[AddressProblem] = field(default_factory=list)
     requests: int = 0  # write requests (each carries at most chunk_size additions and chunk_size removals)
-    read_requests: int = 0
 
     def merge(self, other: MarkReport) -> None:
         self.added += other.added
@@ -67,7 +66,6 @@ class MarkReport:
         self.already_there += other.already_there
         self.problems.extend(other.problems)
         self.requests += other.requests
-        self.read_requests += other.read_requests
 
     def failed(self) -> list[AddressProblem]:
         """The problems whose address did not end where it was asked to be."""
