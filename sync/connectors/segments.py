@@ -18,7 +18,7 @@ from typing import Protocol
 
 from sync.addresses import normalise_email
 from sync.connectors.provider import MemberRef
-from sync.errors import ConfigError
+from sync.errors import ConfigError, CrmSyncError
 
 
 class SegmentNotOurs(ConfigError):
@@ -27,6 +27,16 @@ class SegmentNotOurs(ConfigError):
 
 class MarkingUnsupported(ConfigError):
     """The provider (or the account's tier) offers no segment crm-sync can mark."""
+
+
+class SegmentLeaveStop(CrmSyncError):
+    """More members would leave the segment than the safety threshold allows; nothing was changed."""
+
+    def __init__(self, segment: str, leaving: int, current: int, threshold: float):
+        self.leaving, self.current, self.threshold = leaving, current, threshold
+        super().__init__(f"{leaving:,} of the {current:,} members of segment {segment!r} would leave it, more than "
+                         f"the safety threshold of {threshold:.0%}: nothing was changed. Check the segment's "
+                         "definition and the CRM; if it is right, run again with the threshold lifted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,19 +123,24 @@ def keys(marker: SegmentMarker, members: Iterable[MemberRef]) -> list[str]:
 
 
 def converge(marker: SegmentMarker, ref: SegmentRef, wanted: Iterable[str],
-             marked_before: set[str] | None = None) -> MarkReport:
+             marked_before: set[str] | None = None, leave_threshold: float | None = None) -> MarkReport:
     """Make the segment hold exactly the member keys ``wanted``: add what is missing, remove what is extra.
 
     What is there now is read from the provider; a provider that cannot list a segment's members is diffed
     against ``marked_before`` (the caller's record of what crm-sync marked), and without one the segment is
     emptied first and filled again. Idempotent: a second run against a readable segment sends no write at all,
-    and after an interrupted run it sends only the part that did not happen."""
+    and after an interrupted run it sends only the part that did not happen. With ``leave_threshold`` (the
+    audience's safety threshold, a share), more members leaving than that share of the segment raises
+    SegmentLeaveStop before anything is written (a scheduled segment kept in step with the CRM)."""
     target = set(wanted)
     current = marker.segment_members(ref)
     report = MarkReport()
     if current is None and marked_before is not None:
         current = set(marked_before)
-    elif current is None:
+    leaving = len(current - target) if current is not None else 0
+    if leave_threshold is not None and current and leaving > leave_threshold * len(current):
+        raise SegmentLeaveStop(ref.name, leaving, len(current), leave_threshold)
+    if current is None:
         report.merge(marker.empty(ref))
         current = set()
     report.merge(marker.change_members(ref, sorted(target - current), sorted(current - target)))

@@ -19,7 +19,7 @@ from sync.connectors.mailchimp.audience import MailchimpAudience
 from sync.connectors.mailchimp.segments import MailchimpSegments
 from sync.connectors.provider import MemberRef
 from sync.connectors.provider_registry import kit
-from sync.connectors.segments import SegmentNotOurs, converge, keys
+from sync.connectors.segments import SegmentLeaveStop, SegmentNotOurs, converge, keys
 from sync.sandbox.mailchimp import MailchimpSandbox
 from sync.sandbox.mailchimp.server import Latency
 from sync.settings import AudienceSettings, MailchimpSettings
@@ -124,6 +124,19 @@ def test_members_go_in_chunks_of_500_several_in_flight_and_a_rerun_sends_nothing
     fewer = converge(marker, ref, smaller)
     assert (fewer.added, fewer.removed, fewer.requests) == (0, 1600, 4)
     assert sorted(sandbox.segment_emails(list_id, "crm-sync: Spring fair")) == everyone[:700]
+
+
+def test_a_scheduled_segment_stops_before_too_many_leave(marker, sandbox, list_id):
+    fill(sandbox, list_id, emails(1000))
+    ref = marker.ensure_segment("Scheduled")
+    converge(marker, ref, emails(1000), leave_threshold=0.10)  # joining is never limited
+    sandbox.reset_traffic()
+    with pytest.raises(SegmentLeaveStop, match="200 of the 1,000 members .* 10%: nothing was changed"):
+        converge(marker, ref, emails(800), leave_threshold=0.10)
+    assert sandbox.request_count("POST", route=CHANGE_ROUTE) == 0
+    within = converge(marker, ref, emails(900), leave_threshold=0.10)  # 100 of 1000: at the threshold
+    assert within.removed == 100
+    assert converge(marker, ref, emails(800)).removed == 100  # no threshold: the caller lifted it
 
 
 def test_additions_and_removals_share_requests(marker, sandbox, list_id):

@@ -11,7 +11,7 @@ import pytest
 
 from sync.connectors.provider import MemberRef
 from sync.connectors.provider_registry import kit
-from sync.connectors.segments import MarkingUnsupported, SegmentNotOurs, converge, keys
+from sync.connectors.segments import MarkingUnsupported, SegmentLeaveStop, SegmentNotOurs, converge, keys
 from sync.connectors.spotler.audience import SpotlerAudience
 from sync.connectors.spotler.segments import SpotlerSegments
 from sync.sandbox.spotler import SpotlerSandbox
@@ -94,6 +94,16 @@ def test_contacts_go_2500_a_request_and_a_record_makes_the_rerun_send_nothing(ma
     assert sorted(sandbox.audience(ref.id)["contacts"]) == everyone[:1000]
     assert marker.change_members(ref, [], []).requests == 0  # never a bodiless DELETE: it would empty the audience
     assert sorted(sandbox.audience(ref.id)["contacts"]) == everyone[:1000]
+
+
+def test_the_leave_threshold_uses_the_record(marker, sandbox):
+    fill(sandbox, ids(1000))
+    ref = marker.ensure_segment("Scheduled")
+    converge(marker, ref, ids(1000), marked_before=set())
+    sandbox.reset_traffic()
+    with pytest.raises(SegmentLeaveStop, match="300 of the 1,000"):
+        converge(marker, ref, ids(700), marked_before=set(ids(1000)), leave_threshold=0.25)
+    assert sandbox.request_count() == 0 and len(sandbox.audience(ref.id)["contacts"]) == 1000
 
 
 def test_unknown_contacts_are_reported_and_the_rest_marked(marker, sandbox):
