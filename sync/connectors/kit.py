@@ -3,8 +3,9 @@
 Each provider folder exports ``KIT`` from its ``kit.py`` (sync/connectors/mailchimp/kit.py,
 sync/connectors/spotler/kit.py) and sync/connectors/provider_registry.py lists them. The runner, the settings, the CLI
 and the demo reach a provider only through its kit: building the connector, checking the mapping against the
-account's fields, the member count, ownership tags, the engagement streams of a pull, the field limit of
-`mapping check`, and the demo sandbox. Adding a provider is a new folder and one registry line.
+account's fields, the member count, ownership tags, the marker of a marketer's segments, the engagement streams of
+a pull, the field limit of `mapping check`, and the demo sandbox. Adding a provider is a new folder and one
+registry line.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 if TYPE_CHECKING:
     from sync.connectors.crm import ContactReads
     from sync.connectors.provider import FieldPlan, OwnerTag, ProviderAudience
+    from sync.connectors.segments import SegmentMarker
     from sync.demo.providers import DemoProvider
     from sync.mapping.model import AudienceMapping
     from sync.provider_fields import FieldReport
@@ -73,6 +75,11 @@ class ProviderKit(Protocol[AudienceT]):
 
     def owner_tag(self, provider: AudienceT, audience: AudienceSettings) -> OwnerTag | None:
         """The tag created members get, when the provider marks them with one."""
+        ...
+
+    def segment_marker(self, provider: AudienceT, audience: AudienceSettings) -> SegmentMarker:
+        """The marker of crm-sync's segments in the audience (sync/connectors/segments.py); raises
+        MarkingUnsupported, saying what the provider lacks and what to do instead, when it cannot mark one."""
         ...
 
     def open_pull(self, settings: Settings, audience: AudienceSettings) -> AudienceT:

@@ -87,3 +87,29 @@ def test_permanent_delete_removes_segment_membership(client, list_id, sandbox, p
     client.lists.create_segment(list_id, {"name": "Gone", "static_segment": [ANN, PIET]})
     client.lists.delete_list_member_permanent(list_id, subscriber_hash(ANN))
     assert sandbox.segment_emails(list_id, "Gone") == [PIET]
+
+
+def test_members_of_a_saved_segment_cannot_be_changed(client, list_id, sandbox, people):
+    saved = sandbox.add_segment(list_id, "Openers", kind="saved")
+    with pytest.raises(ApiClientError) as raised:
+        client.lists.batch_segment_members({"members_to_add": [ANN]}, list_id, str(saved))
+    assert raised.value.status_code == 400
+    assert f"A Static Segment with an id of {saved} does not exist" in raised.value.text
+
+
+def test_the_500_limit_answers_like_mailchimp(client, list_id, people):
+    segment = client.lists.create_segment(list_id, {"name": "Big", "static_segment": []})
+    with pytest.raises(ApiClientError) as raised:
+        client.lists.batch_segment_members({"members_to_remove": [f"m{n}@ziggo.test" for n in range(501)]},
+                                           list_id, segment["id"])
+    assert '"title":"Invalid Resource"' in raised.value.text
+    assert "please provide at most 500 items in members_to_add field or members_to_remove field" in raised.value.text
+
+
+def test_a_segment_is_renamed_but_not_onto_another_name(client, list_id):
+    first = client.lists.create_segment(list_id, {"name": "One", "static_segment": []})
+    client.lists.create_segment(list_id, {"name": "Two", "static_segment": []})
+    assert client.lists.update_segment(list_id, first["id"], {"name": "Uno"})["name"] == "Uno"
+    with pytest.raises(ApiClientError) as raised:
+        client.lists.update_segment(list_id, first["id"], {"name": "two"})
+    assert raised.value.status_code == 400

@@ -92,6 +92,10 @@ class MailchimpAudience:
                 return call(operation, *args, **kwargs)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def call_lists(self, operation: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """One ``client.lists`` SDK operation by name, counted and retried like every call of this audience."""
+        return self._call(getattr(self._client.lists, operation), *args, **kwargs)
+
     def describe(self) -> dict[str, Any]:
         """The audience's name and member count; a missing audience is a configuration error."""
         try:

@@ -1,5 +1,6 @@
 """The Mailchimp kit (sync/connectors/kit.py): one audience (list) per audience setting, merge fields the push
-creates, members it created marked with the ownership tag, and campaign reports and the member list pulled."""
+creates, members it created marked with the ownership tag, marketers' segments as static segments, and campaign
+reports and the member list pulled."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sync.connectors.kit import FieldSetup, ProviderKit
 from sync.connectors.mailchimp.audience import MailchimpAudience
 from sync.connectors.mailchimp.fields import MAX_MERGE_FIELDS, follow_formats, plan_merge_fields
 from sync.connectors.mailchimp.reports import MailchimpReports
+from sync.connectors.mailchimp.segments import MailchimpSegments
 from sync.connectors.mailchimp.streams import MailchimpPuller
 from sync.connectors.provider import FieldPlan, OwnerTag
 from sync.mapping.model import AudienceMapping
@@ -62,6 +64,10 @@ class MailchimpKit:
 
     def owner_tag(self, provider: MailchimpAudience, audience: AudienceSettings) -> OwnerTag | None:
         return OwnerTag(audience.ownership_tag, provider)
+
+    def segment_marker(self, provider: MailchimpAudience, audience: AudienceSettings) -> MailchimpSegments:
+        """Static segments named ``<ownership_tag>: NAME``, changed 500 addresses a request."""
+        return MailchimpSegments(provider, audience.ownership_tag)
 
     def open_pull(self, settings: Settings, audience: AudienceSettings) -> MailchimpAudience:
         provider = MailchimpAudience(settings.mailchimp, audience.audience_id or "")

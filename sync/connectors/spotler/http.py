@@ -104,5 +104,7 @@ def _error(response: requests.Response) -> Exception:
     problem = None
     if isinstance(payload, dict):
         problem = {"title": payload.get("errorType") or "Error", "detail": payload.get("message") or ""}
+        if isinstance(payload.get("externalContactIds"), list):  # an audience's unknown contacts
+            problem["errors"] = payload["externalContactIds"]
     return retry.classify(response.status_code, problem, "Spotler", KEY_SETTINGS,
                           retry.retry_after_seconds(response.headers))

@@ -1,6 +1,6 @@
 """The Spotler Mail+ kit (sync/connectors/kit.py): one contact database per account, consent as the audience's
 permission bits, properties made by hand in Mail+ (never by the push), members counted from the state store
-(Mail+ has no per-audience count), and the account-wide feeds pulled."""
+(Mail+ has no per-audience count), marketers' segments as Mail+ audiences, and the account-wide feeds pulled."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sync.connectors.provider import FieldPlan, OwnerTag
 from sync.connectors.spotler.audience import SpotlerAudience
 from sync.connectors.spotler.feeds import SpotlerFeeds
 from sync.connectors.spotler.mapping import build_properties, plan_properties
+from sync.connectors.spotler.segments import SpotlerSegments
 from sync.connectors.spotler.streams import SpotlerPuller
 from sync.mapping.model import AudienceMapping
 from sync.provider_fields import FieldReport, quick
@@ -26,7 +27,6 @@ from sync.state.store import StateStore
 
 if TYPE_CHECKING:
     from sync.demo.providers import DemoProvider
-
 
 class SpotlerKit:
     """Spotler Mail+ for generic code."""
@@ -63,6 +63,10 @@ class SpotlerKit:
 
     def owner_tag(self, provider: SpotlerAudience, audience: AudienceSettings) -> OwnerTag | None:
         return None  # ownership is in the state store only
+
+    def segment_marker(self, provider: SpotlerAudience, audience: AudienceSettings) -> SpotlerSegments:
+        """Audiences (Automation and eCommerce tiers), 2500 contacts a request; members by externalId."""
+        return SpotlerSegments(provider, audience.ownership_tag)
 
     def open_pull(self, settings: Settings, audience: AudienceSettings) -> SpotlerAudience:
         return SpotlerAudience(settings.spotler, audience.permission_bits)

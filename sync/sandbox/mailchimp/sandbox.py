@@ -150,6 +150,19 @@ class MailchimpSandbox(ServedSandbox[App]):
             audience = self._audience(list_id)
             return {f.tag: merge_field_routes.merge_field_view(list_id, f) for f in audience.merge_fields.values()}
 
+    def add_segment(self, list_id: str, name: str, kind: str = "static", emails: tuple[str, ...] = ()) -> int:
+        """A segment made in Mailchimp's UI: a tag (``static``) or a ``saved`` (condition) segment; returns its id."""
+        if kind not in ("static", "saved", "fuzzy"):
+            raise ValueError(f"kind must be static, saved or fuzzy; got {kind!r}")
+        with self._state.lock:
+            audience = self._audience(list_id)
+            if segments.find_segment(audience, name) is not None:
+                raise ValueError(f"audience {list_id} already has a segment called {name!r}")
+            segment = segments.create_segment(self._state, audience, name, kind)
+            for email in emails:
+                segments.join(segment, self._member(audience, email))
+            return segment.id
+
     def segment_emails(self, list_id: str, name: str) -> list[str]:
         """Addresses in the static segment or tag called ``name`` (empty when there is none)."""
         with self._state.lock:

@@ -22,6 +22,9 @@ from sync.sandbox.mailchimp.state import Audience, Member, SandboxState, Segment
 from sync.sandbox.mailchimp.times import to_iso, utc_now
 
 MAX_SEGMENT_CHANGES = 500
+TOO_MANY_CHANGES = ("Maximum allowed member items exceeded, please provide at most 500 items in members_to_add field "
+                    "or members_to_remove field")  # the live API's answer, as hitobito/hitobito#1819 recorded it
+NOT_STATIC = "A Static Segment with an id of {id} does not exist for this list."  # brandonseydel/MailChimp.Net#377
 HIDDEN_BY_DEFAULT = {"cleaned": "include_cleaned", "unsubscribed": "include_unsubscribed",
                      "transactional": "include_transactional"}
 
@@ -43,9 +46,9 @@ def find_segment(audience: Audience, name: str) -> Segment | None:
     return folded
 
 
-def create_segment(state: SandboxState, audience: Audience, name: str) -> Segment:
+def create_segment(state: SandboxState, audience: Audience, name: str, kind: str = "static") -> Segment:
     now = utc_now()
-    segment = Segment(id=state.next_serial(), name=name, created_at=now, updated_at=now)
+    segment = Segment(id=state.next_serial(), name=name, created_at=now, updated_at=now, type=kind)
     audience.segments[segment.id] = segment
     return segment
 
@@ -116,6 +119,25 @@ def get_segment(request: Request) -> Reply:
         return Reply(200, segment_view(audience, _segment(audience, request.params["segment_id"])))
 
 
+def update_segment(request: Request) -> Reply:
+    """Rename a static segment (``options`` would make it a saved one, which the sandbox does not model)."""
+    body = request.body_object()
+    name = body.get("name")
+    if "options" in body:
+        raise invalid_resource("The sandbox models static segments only; send name, not options.")
+    if not isinstance(name, str) or not name.strip():
+        raise invalid_field("name", "This value should not be blank.")
+    with request.state.lock:
+        audience = request.state.audience(request.params["list_id"])
+        segment = _segment(audience, request.params["segment_id"])
+        other = find_segment(audience, name.strip())
+        if other is not None and other is not segment:
+            raise invalid_resource(f'A segment or tag named "{name.strip()}" already exists.')
+        segment.name = name.strip()
+        segment.updated_at = utc_now()
+        return Reply(200, segment_view(audience, segment))
+
+
 def delete_segment(request: Request) -> Reply:
     with request.state.lock:
         audience = request.state.audience(request.params["list_id"])
@@ -133,13 +155,15 @@ def change_segment_members(request: Request) -> Reply:
         if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails):
             raise invalid_field(key, "This value should be a list of e-mail addresses.")
         if len(emails) > MAX_SEGMENT_CHANGES:
-            raise bad_request(f"{key} may hold at most {MAX_SEGMENT_CHANGES} addresses; got {len(emails)}.")
+            raise invalid_resource(TOO_MANY_CHANGES)
     added: list[dict[str, Any]] = []
     removed: list[dict[str, Any]] = []
     not_members: list[str] = []
     with request.state.lock:
         audience = request.state.audience(request.params["list_id"])
         segment = _segment(audience, request.params["segment_id"])
+        if segment.type != "static":
+            raise bad_request(NOT_STATIC.format(id=segment.id))
         tags = list(audience.merge_field_by_tag())
         for emails, change, changed in ((to_add, join, added), (to_remove, leave, removed)):
             for email in emails:
@@ -204,6 +228,7 @@ ROUTES = [
     ("POST", "/lists/{list_id}/segments", add_segment),
     ("GET", "/lists/{list_id}/segments/{segment_id}", get_segment),
     ("POST", "/lists/{list_id}/segments/{segment_id}", change_segment_members),
+    ("PATCH", "/lists/{list_id}/segments/{segment_id}", update_segment),
     ("DELETE", "/lists/{list_id}/segments/{segment_id}", delete_segment),
     ("GET", "/lists/{list_id}/segments/{segment_id}/members", list_segment_members),
     ("POST", "/lists/{list_id}/members/{subscriber_hash}/tags", update_member_tags),

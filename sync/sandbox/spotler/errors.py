@@ -8,15 +8,17 @@ from typing import Any
 class SpotlerError(Exception):
     """An error response; handlers raise it and the server renders it."""
 
-    def __init__(self, status: int, error_type: str, message: str, headers: dict[str, str] | None = None):
+    def __init__(self, status: int, error_type: str, message: str, headers: dict[str, str] | None = None,
+                 extra: dict[str, Any] | None = None):
         super().__init__(f"{status} {error_type}: {message}")
         self.status = status
         self.error_type = error_type
         self.message = message
         self.headers = headers or {}
+        self.extra = extra or {}  # more fields of the body (an audience's unknown externalContactIds)
 
     def body(self) -> dict[str, Any]:
-        return {"errorType": self.error_type, "message": self.message}
+        return {"errorType": self.error_type, "message": self.message, **self.extra}
 
 
 def invalid_params(message: str) -> SpotlerError:

@@ -22,6 +22,7 @@ from sync.sandbox.mailchimp.routing import Router
 from sync.sandbox.mailchimp.server import Traffic
 from sync.sandbox.serving import ServedSandbox
 from sync.sandbox.spotler import (
+    audiences,
     contacts,
     control,
     engagement,
@@ -56,7 +57,7 @@ class SpotlerSandbox(ServedSandbox[App]):
         self.faults = Faults()
         self._state = SpotlerState(Catalogue(permission_bits, properties or ()))
         self._traffic = Traffic()
-        router = Router([*contacts.ROUTES, *feeds.ROUTES, *mailings.ROUTES, *interactions.ROUTES])
+        router = Router([*contacts.ROUTES, *feeds.ROUTES, *mailings.ROUTES, *interactions.ROUTES, *audiences.ROUTES])
         self._app = App(self._state, router, self.faults, self._traffic,
                         OAuthVerifier(self.consumer_key, self.consumer_secret), self.public_base_url)
         self._serve_with((host, port), self._app, Handler)
@@ -109,6 +110,24 @@ class SpotlerSandbox(ServedSandbox[App]):
         with self._state.lock:
             found = self._state.mailings.get(mailing_id)
             return None if found is None else mailing_details(found)
+
+    def audience(self, external_id: str) -> dict[str, Any] | None:
+        """The audience as the API renders it, with ``contacts`` (the externalIds in it), or None."""
+        with self._state.lock:
+            found = self._state.audiences.get(external_id)
+            return None if found is None else {**audiences.audience_view(found), "contacts": list(found.contacts)}
+
+    def add_audience(self, external_id: str, name: str, description: str = "", contacts: tuple[str, ...] = ()) -> None:
+        """An audience a marketer (or another integration) made."""
+        with self._state.lock:
+            now = self._state.now()
+            self._state.audiences[external_id] = audiences.Audience(external_id, name, description, now, now,
+                                                                    contacts=dict.fromkeys(contacts))
+
+    def allow_audiences(self, allowed: bool) -> None:
+        """False: the account is a Professional one, where every /audience call answers 403."""
+        with self._state.lock:
+            self._state.audiences_allowed = allowed
 
     def interactions(self, feed: str) -> list[dict[str, Any]]:
         """Every item of one ``mailing-interaction`` feed (``sent``, ``opened``, ``clicked``, ``bounced``)."""

@@ -95,6 +95,8 @@ class SpotlerState:
         self.mailings: dict[str, Mailing] = {}
         self.interactions: dict[str, list[Interaction]] = {feed: [] for feed in FEEDS}
         self.write_failures: Counter[str] = Counter()
+        self.audiences: dict[str, Any] = {}  # externalId -> sync.sandbox.spotler.audiences.Audience
+        self.audiences_allowed = True  # False: a Professional account, where /audience answers 403
 
     def now(self) -> datetime:
         return self.clock.now()
