@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from sync.errors import ConfigError, ProblemsFound
@@ -51,7 +53,7 @@ def test_a_good_file_becomes_typed_conditions(tmp_path):
                                                         FieldTest("loyalty_tier", "equals", "GOLD")))
     assert promo.steps[1].condition == ListTest("1", "VIP") and promo.steps[1].line == 10
     parts = promo.steps[2].condition.parts
-    assert [part.value for part in parts] == [__import__("datetime").date(2026, 1, 1), 10.0, 30, True]
+    assert [part.value for part in parts] == [date(2026, 1, 1), 10.0, 30, True]
     assert promo.exclusion_lists == (("2", "Do not mail"),)
     assert promo.channel_values.channel("post") == Channel.POST
     assert promo.channel_values.channel("Phone") == Channel.EMAIL

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from sync.segments.select import select_recipients
@@ -18,7 +20,7 @@ from tests.segments.world import (
 
 @pytest.fixture
 def crm_settings(database_url, tmp_path, monkeypatch):
-    for name in [name for name in __import__("os").environ if name.startswith("CRM_SYNC_")
+    for name in [name for name in os.environ if name.startswith("CRM_SYNC_")
                  and not name.startswith("CRM_SYNC_TEST_")]:
         monkeypatch.delenv(name)
     build_crm(database_url)

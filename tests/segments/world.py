@@ -76,7 +76,7 @@ CONTACTS: dict[int, tuple[dict, dict, tuple[int, ...]]] = {
     16: ({"email": "shared-out@x.test"}, {}, ()),                  # opted_out (contact 21 at its address)
     17: ({}, {"keywords": SQL_TEXT}, ()),                          # sent; literal-quotes selects only it
     18: ({}, {"keywords": "100% organic"}, ()),                    # sent; literal-percent selects only it
-    19: ({"country": "BE"}, {}, ()),                               # sent
+    19: ({"country": "BE", "first_name": "=HYPERLINK(\"http://x.test\")", "organisation_id": 3}, {}, ()),  # sent
     20: ({"country": "DE", "email": "Excluded@X.test "}, {}, (2,)),  # on the exclusion list, not selected
     21: ({"country": "DE", "email": "shared-out@x.test", "email_opt_out": True}, {}, ()),  # not selected
     22: ({}, {"loyalty_tier": "silver"}, (1,)),                    # sent: step 2 (VIP)
@@ -103,7 +103,8 @@ def build_crm(url: str) -> None:
                  "choices": field.choices_text, "column_name": field.column_name} for field in FIELDS])
             connection.execute(tables.organisations.insert(), [
                 {"id": 1, "name": "Open BV", "mailing_locked": False, "modified_at": STAMP, "deleted": False},
-                {"id": 2, "name": "Locked BV", "mailing_locked": True, "modified_at": STAMP, "deleted": False}])
+                {"id": 2, "name": "Locked BV", "mailing_locked": True, "modified_at": STAMP, "deleted": False},
+                {"id": 3, "name": "@Formula BV", "mailing_locked": False, "modified_at": STAMP, "deleted": False}])
             connection.execute(tables.target_lists.insert(), [{"id": i, "name": name} for i, name in LISTS])
             columns = {field.name: field.column_name for field in FIELDS}
             for contact_id, (row, custom, lists) in CONTACTS.items():
