@@ -65,7 +65,7 @@ def main() -> int:
             print(f"{name}: {selection.contacts_read:,} contacts read, {rows:,} candidates exported, "
                   f"{len(selection.email_recipients):,} e-mail and {len(selection.post_recipients):,} post "
                   f"recipients in {seconds:.1f} s ({selection.contacts_read / seconds:,.0f} contacts/s), "
-                  f"peak Python memory {peak / 2**20:.1f} MiB")
+                  f"peak Python memory {peak / 2**20:.1f} MiB", flush=True)
     return 0
 
 

@@ -10,6 +10,7 @@ import click
 
 from sync.cli.context import App, pass_app
 from sync.errors import EXIT_CONFIG
+from sync.segments.model import describe
 from sync.segments.recipients import status, write_export, write_post_export
 from sync.segments.select import select_recipients
 from sync.segments.selection import SegmentSelection
@@ -67,7 +68,8 @@ def as_dict(selection: SegmentSelection, sample: int) -> dict:
     return {
         "segment": segment.name, "audience": segment.audience, "mailing": segment.mailing,
         "contacts_read": selection.contacts_read,
-        "steps": [{"step": index + 1, "action": step.action, "line": step.line, "selected": count}
+        "steps": [{"step": index + 1, "action": step.action, "condition": describe(step.condition),
+                   "line": step.line, "selected": count}
                   for index, (step, count) in enumerate(zip(segment.steps, selection.step_counts, strict=True))],
         "candidates": len(selection.candidates),
         "email": len(selection.email_recipients), "post": len(selection.post_recipients),
@@ -86,7 +88,8 @@ def print_preview(selection: SegmentSelection, sample: int) -> None:
     click.echo(f"Segment {segment.name} (audience {segment.audience}{mailing}): "
                f"{selection.contacts_read:,} CRM contacts read")
     for index, (step, count) in enumerate(zip(segment.steps, selection.step_counts, strict=True)):
-        click.echo(f"  {step.describe(index):<32} selected {count:>9,}")
+        click.echo(f"  {step.describe(index)}")
+        click.echo(f"    selected after it {count:>20,}" + (f"   (line {step.line})" if step.line else ""))
     email, post = len(selection.email_recipients), len(selection.post_recipients)
     left_out = len(selection.candidates) - email - post
     click.echo(f"  e-mail recipients {email:>22,}")

@@ -56,8 +56,32 @@ class Step:
     condition: Condition
     line: int | None = None
 
-    def describe(self, index: int) -> str:
-        return f"step {index + 1}: {self.action}" + (f" (line {self.line})" if self.line else "")
+    def describe(self, index: int, width: int = 80) -> str:
+        """``step 2: include on list VIP``, cut to ``width`` characters of condition."""
+        text = describe(self.condition)
+        return f"step {index + 1}: {self.action} " + (text if len(text) <= width else text[:width - 1] + "…")
+
+
+_SYMBOLS = {"equals": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+def describe(condition: Condition, nested: bool = False) -> str:
+    """A condition in a few words: ``country in NL, BE and loyalty_tier = 'gold'``."""
+    if isinstance(condition, ListTest):
+        return f"on list {condition.name}"
+    if isinstance(condition, Combined):
+        text = f" {'and' if condition.kind == 'all' else 'or'} ".join(describe(part, True) for part in condition.parts)
+        return f"({text})" if nested and len(condition.parts) > 1 else text
+    value = condition.value
+    if condition.operator == "empty":
+        return f"{condition.field} is {'' if value else 'not '}empty"
+    if condition.operator == "within_days":
+        return f"{condition.field} within {value} days"
+    if isinstance(value, tuple):
+        shown = ", ".join(repr(item) if isinstance(item, str) else str(item) for item in value)
+        return f"{condition.field} in {shown}"
+    shown = repr(value) if isinstance(value, str) else str(value)
+    return f"{condition.field} {_SYMBOLS.get(condition.operator, condition.operator)} {shown}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,13 @@ def test_preview_counts_steps_reasons_and_a_sample(project):
     assert done.code == 0, done.err
     lines = done.out.splitlines()
     assert lines[0] == "Segment spring (audience newsletter, mailing 'Spring promotion 2027'): 24 CRM contacts read"
-    assert [line.split()[-1] for line in lines[1:4]] == ["21", "22", "20"]
+    assert lines[1:7] == [
+        "  step 1: include country in 'NL', 'BE' and loyalty_tier = 'gold'",
+        "    selected after it                   21   (line 6)",
+        "  step 2: include on list VIP",
+        "    selected after it                   22   (line 10)",
+        "  step 3: exclude member_since after 2026-01-01 or keywords contains 'do-not-mail'",
+        "    selected after it                   20   (line 11)"]
     assert "  e-mail recipients                      7" in lines
     assert "  post recipients                        1" in lines
     assert "  left out                              12" in lines
@@ -58,6 +64,8 @@ def test_preview_json(project):
     done = preview(project, "spring", "--json")
     report = json.loads(done.out)
     assert [step["selected"] for step in report["steps"]] == [21, 22, 20]
+    assert report["steps"][1] == {"step": 2, "action": "include", "condition": "on list VIP", "line": 10,
+                                  "selected": 22}
     assert (report["email"], report["post"], report["candidates"]) == (7, 1, 20)
     assert report["left_out"] == {"consent_withdrawn": 1, "contact_locked": 1, "deleted": 1, "email_invalid": 1,
                                   "exclusion_list": 1, "malformed_email": 1, "no_consent": 1, "no_email": 1,
