@@ -122,3 +122,9 @@ def test_hostile_yaml_is_refused_like_the_mapping(tmp_path):
     assert "the tag" in found[0] and "is not allowed" in found[0]
     with pytest.raises(ConfigError, match="file not found"):
         load_segments(tmp_path / "missing.yaml", FIELDS, LISTS, ["newsletter"])
+
+
+def test_a_segment_named_twice(tmp_path):
+    found = problems(tmp_path, segment("      - include: {field: vip, equals: true}\n")
+                     + "  promo:\n    audience: newsletter\n    steps:\n      - include: {target_list: VIP}\n")
+    assert len(found) == 1 and ":7: (yaml): not valid YAML" in found[0] and "promo" in found[0], found
