@@ -1,4 +1,5 @@
-"""`crm-sync segment preview NAME`: a marketer's segment worked out, counted, sampled and exported."""
+"""`crm-sync segment check` and `segment preview NAME`: a marketer's segments checked, worked out, counted,
+sampled and exported."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 import click
 
 from sync.cli.context import App, pass_app
+from sync.connectors.crm_registry import open_crm
 from sync.errors import EXIT_CONFIG
+from sync.segments.load import load_segments
 from sync.segments.model import describe
 from sync.segments.recipients import status, write_export, write_post_export
 from sync.segments.select import select_recipients
@@ -19,6 +22,16 @@ from sync.segments.selection import SegmentSelection
 @click.group()
 def segment() -> None:
     """Marketers' segments (the segments_file setting): preview, export, review."""
+
+
+@segment.command()
+@pass_app
+def check(app: App) -> None:
+    """Validate the segments file against the CRM's fields, target lists and the configured audiences."""
+    with open_crm(app.settings.crm) as crm:
+        segments = load_segments(app.settings.segments_file, crm.describe_fields(), crm.target_lists(),
+                                 app.settings.audiences)
+    click.echo(f"{app.settings.segments_file}: OK ({len(segments)} segment(s): {', '.join(segments)})")
 
 
 @segment.command()

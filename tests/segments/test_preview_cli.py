@@ -153,14 +153,18 @@ def test_semicolon_file_from_a_spreadsheet(project):
 
 
 def test_bad_names_and_definitions(project):
-    folder, _ = project
+    folder, env = project
+    done = crm_sync("segment", "check", cwd=folder, env=env)
+    assert done.code == 0, done.err
+    assert done.out == (f"{folder / 'segments.yaml'}: OK (4 segment(s): spring, literal-quotes, literal-percent, "
+                        "nobody)\n")
     done = preview(project, "sprng")
     assert done.code == 3 and "no segment 'sprng'" in done.err and "(did you mean 'spring'?)" in done.err
     (folder / "segments.yaml").write_text(SEGMENTS.replace("{field: lifetime_value, gt: 1000000}",
                                                            "{field: lifetime_value, gt: many}"))
-    done = preview(project, "spring")
-    assert done.code == 3
-    assert f"{folder / 'segments.yaml'}:31: segments.nobody.steps.0.include.gt: must be a number" in done.err
+    for done in (preview(project, "spring"), crm_sync("segment", "check", cwd=folder, env=env)):
+        assert done.code == 3 and done.out == ""
+        assert f"{folder / 'segments.yaml'}:31: segments.nobody.steps.0.include.gt: must be a number" in done.err
 
 
 def test_an_empty_result_says_so(project):
