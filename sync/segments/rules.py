@@ -9,8 +9,9 @@ copied):
    These apply to post as well as e-mail.
 2. Channel: a contact who wants post only goes to the post part of the mailing; e-mail only, both, or no
    preference continue as e-mail recipients.
-3. E-mail: ``opted_out``, ``no_consent`` / ``consent_withdrawn`` (the audience's consent field), then the
-   address: ``no_email``, ``malformed_email``, ``email_too_long``, ``email_invalid``, ``contact_id_too_long``.
+3. E-mail: ``opted_out``, ``not_in_target_list`` (an audience limited to a target list takes no one else),
+   ``no_consent`` / ``consent_withdrawn`` (the audience's consent field), then the address: ``no_email``,
+   ``malformed_email``, ``email_too_long``, ``email_invalid``, ``contact_id_too_long``.
 4. One member per address (``sync/push/households.py``): when any live contact with the address opted out,
    whether selected or not, the address is out (``opted_out``); otherwise one of the selected contacts
    represents it and the others are ``shared_email``.
@@ -44,8 +45,9 @@ class Verdict:
     detail: str | None = None
 
 def judge(contact: CrmContact, segment: Segment, audience: AudienceSettings,
-          excluded_addresses: Collection[str]) -> Verdict:
-    """Rules 1 to 3 for one selected contact (rule 4 needs the whole address: ``household_verdicts``)."""
+          excluded_addresses: Collection[str], target_list_id: str | None = None) -> Verdict:
+    """Rules 1 to 3 for one selected contact (rule 4 needs the whole address: ``household_verdicts``);
+    ``target_list_id`` is the audience's target list, when it has one."""
     email = normalise_email(contact.email)
     if contact.deleted:
         return Verdict(Channel.EMAIL, "deleted")
@@ -59,7 +61,7 @@ def judge(contact: CrmContact, segment: Segment, audience: AudienceSettings,
                if segment.channel_field else Channel.EMAIL)
     if channel == Channel.POST:
         return Verdict(Channel.POST)
-    leaving = leave_reason(contact, audience, None)
+    leaving = leave_reason(contact, audience, target_list_id)
     if leaving is not None:
         return Verdict(channel, leaving)
     unusable = _unusable(contact, email)

@@ -34,8 +34,7 @@ def select_recipients(settings: Settings, name: str, recipients_file: Path | Non
 def select_in(crm: CrmPort, settings: Settings, name: str, recipients_file: Path | None = None,
               today: date | None = None) -> SegmentSelection:
     """``select_recipients`` on an open CRM."""
-    segments = load_segments(settings.segments_file, crm.describe_fields(), crm.target_lists(),
-                             settings.audiences)
+    segments = load_segments(settings.segments_file, crm.describe_fields(), crm.target_lists(), settings.audiences)
     segment = segments.get(name)
     if segment is None:
         hint = closest(name, list(segments))
@@ -43,14 +42,27 @@ def select_in(crm: CrmPort, settings: Settings, name: str, recipients_file: Path
                           + (f" (did you mean '{hint}'?)" if hint else ""))
     audience = settings.audiences[segment.audience]
     excluded = exclusion_addresses(crm, segment, settings.crm.chunk_size)
+    lists = crm.target_lists()
     selection = select_from(crm.iter_contacts(settings.crm.chunk_size), segment, audience, excluded,
-                            crm.shared_emails(), today or datetime.now(UTC).date())
+                            crm.shared_emails(), today or datetime.now(UTC).date(),
+                            audience_list(lists, segment.audience, audience.target_list))
     owners = crm.contact_owners(candidate.contact_id for candidate in selection.candidates)
     selection.candidates = [replace(candidate, name=owners.get(candidate.contact_id, (None, ""))[1])
                             for candidate in selection.candidates]
     if recipients_file is not None:
         selection = apply_recipients(selection, read_recipients(recipients_file), str(recipients_file))
     return selection
+
+
+def audience_list(lists: list[tuple[str, str]], audience: str, wanted: str | None) -> str | None:
+    """The id of the audience's target list (its target_list setting names its id or name), or None."""
+    if wanted is None:
+        return None
+    for list_id, name in lists:
+        if wanted in (list_id, name):
+            return list_id
+    raise ConfigError(f"audiences.{audience}.target_list: the CRM has no target list {wanted!r}; its lists: "
+                      f"{', '.join(name for _, name in lists)}")
 
 
 def exclusion_addresses(crm: CrmPort, segment: Segment, chunk_size: int) -> set[str]:

@@ -67,9 +67,10 @@ class SegmentSelection:
 
 
 def select_from(contacts: Iterable[CrmContact], segment: Segment, audience: AudienceSettings,
-                excluded_addresses: Collection[str], shared_addresses: Collection[str], today: date
-                ) -> SegmentSelection:
-    """Work the segment out over ``contacts`` (every contact of the CRM, in the port's stable order)."""
+                excluded_addresses: Collection[str], shared_addresses: Collection[str], today: date,
+                target_list_id: str | None = None) -> SegmentSelection:
+    """Work the segment out over ``contacts`` (every contact of the CRM, in the port's stable order);
+    ``target_list_id``: the audience's target list, when it has one."""
     step_counts = [0] * len(segment.steps)
     candidates: dict[str, Candidate] = {}
     at_address: dict[str, list[CrmContact]] = defaultdict(list)
@@ -86,7 +87,7 @@ def select_from(contacts: Iterable[CrmContact], segment: Segment, audience: Audi
             step_counts[index] += selected
         if not after or not after[-1]:
             continue
-        verdict = judge(contact, segment, audience, excluded_addresses)
+        verdict = judge(contact, segment, audience, excluded_addresses, target_list_id)
         if verdict.reason is None and verdict.channel != Channel.POST and email in at_address:
             eligible[email].append(contact)
         candidates[contact.id] = _candidate(contact, email, verdict, segment)

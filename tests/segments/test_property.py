@@ -66,8 +66,8 @@ def make_contacts(specs: list[dict]) -> list[CrmContact]:
 @settings(max_examples=400, deadline=None)
 @given(specs=contacts_strategy, steps=steps_strategy, exclusion=st.sets(st.sampled_from(["1", "2", "3"]),
                                                                         max_size=1),
-       own_consent=st.booleans(), use_file=st.booleans(), rows=file_rows)
-def test_no_recipient_breaks_a_rule(specs, steps, exclusion, own_consent, use_file, rows):
+       own_consent=st.booleans(), use_file=st.booleans(), rows=file_rows, target=st.sampled_from([None, "3"]))
+def test_no_recipient_breaks_a_rule(specs, steps, exclusion, own_consent, use_file, rows, target):
     contacts = make_contacts(specs)
     consent_field = CONSENT_FIELD if own_consent else "email_opt_in"
     audience = AudienceSettings(audience_id="x", consent_field=consent_field)
@@ -80,7 +80,7 @@ def test_no_recipient_breaks_a_rule(specs, steps, exclusion, own_consent, use_fi
         if normalise_email(contact.email):
             per_address[normalise_email(contact.email)].append(contact)
     shared = {address for address, here in per_address.items() if len(here) > 1}
-    selection = select_from(iter(contacts), segment, audience, excluded, shared, TODAY)
+    selection = select_from(iter(contacts), segment, audience, excluded, shared, TODAY, target)
     file_says: dict[str, str] = {}
     if use_file:
         recipient_rows = []
@@ -106,6 +106,7 @@ def test_no_recipient_breaks_a_rule(specs, steps, exclusion, own_consent, use_fi
         assert consent_given(contact, consent_field) is True
         assert not contact.consent.email_opt_out and not contact.consent.email_invalid
         assert contact.fields["channel"] != "post"
+        assert target is None or target in contact.list_ids
         assert not any(other.consent.email_opt_out and not other.deleted for other in per_address[address])
         if use_file:
             assert file_says.get(contact.id) in ("yes", "y", "ja", "j", "true", "1", "x")

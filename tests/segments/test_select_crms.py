@@ -51,3 +51,12 @@ def test_quotes_and_sql_text_select_literally(crm_settings):
 def test_an_empty_result_is_an_answer(crm_settings):
     selection = select_recipients(crm_settings, "nobody")
     assert selection.step_counts == [0] and selection.candidates == []
+
+
+def test_an_audience_limited_to_a_target_list_takes_no_one_else(crm_settings):
+    crm_settings.audiences["newsletter"].target_list = "VIP"
+    selection = select_recipients(crm_settings, "spring")
+    assert [candidate.contact_id for candidate in selection.email_recipients] == ["22"]
+    # before consent and the address rules, as in the push: 1, 3, 4, 8, 10, 11, 12, 14, 15, 16, 17, 18, 19
+    assert selection.reasons()["not_in_target_list"] == 13 and selection.reasons()["opted_out"] == 1
+    assert {candidate.contact_id for candidate in selection.post_recipients} == EXPECTED_POST
