@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sync.cli import db, demo, mapping, push, schedule, status, why
+from sync.cli import db, demo, mapping, push, schedule, segment, status, why
 from sync.cli.app import cli, run
 
 for _verb in (db.db, demo.demo, mapping.mapping, push.plan, push.push, push.pull, push.run, schedule.schedule,
-              status.status, why.why):
+              segment.segment, status.status, why.why):
     cli.add_command(_verb)
 
 
