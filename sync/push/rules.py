@@ -165,10 +165,10 @@ def plan_member(
             return MemberPlan(contact.id, Action.SKIP, email,
                               reason=ARCHIVED_BY_SYNC if archived_by_sync(state) else leaving)
         return leave_member(contact.id, state, audience, leaving)
-    unusable = _unusable(contact, email)
+    unusable = unusable_address(contact, email)
     if unusable is not None:
         return unusable
-    if email is None:  # _unusable skips every contact without a usable address
+    if email is None:  # unusable_address skips every contact without a usable address
         raise ValueError(f"contact {contact.id}: no address to plan with")
     payload = build(contact) if build is not None else build_payload(contact, mapping)
     merge_fields, warnings = payload.values, payload.warnings
@@ -198,7 +198,7 @@ def plan_member(
     return MemberPlan(contact.id, Action.UNCHANGED, email, payload_hash=digest, warnings=warnings)
 
 
-def _unusable(contact: CrmContact, email: str | None) -> MemberPlan | None:
+def unusable_address(contact: CrmContact, email: str | None) -> MemberPlan | None:
     """The skip for a contact whose address (or id) cannot be sent or recorded; None when it can."""
     if len(contact.id) > KEY_LENGTH:
         return MemberPlan(contact.id, Action.SKIP, None, reason="contact_id_too_long",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from sync.addresses import normalise_email
 from sync.push.households import choose_member
-from sync.push.rules import _unusable, leave_reason
+from sync.push.rules import leave_reason, unusable_address
 from sync.records import CrmContact
 from sync.segments.model import Channel, Segment
 from sync.settings import AudienceSettings
@@ -64,7 +64,7 @@ def judge(contact: CrmContact, segment: Segment, audience: AudienceSettings,
     leaving = leave_reason(contact, audience, target_list_id)
     if leaving is not None:
         return Verdict(channel, leaving)
-    unusable = _unusable(contact, email)
+    unusable = unusable_address(contact, email)
     if unusable is not None:
         return Verdict(channel, unusable.reason, unusable.detail)
     return Verdict(channel)
