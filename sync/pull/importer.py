@@ -4,9 +4,9 @@ The write protocol, per page of events (docs/pull.md explains why a crash anywhe
 1. drop the events whose key is already in the ledger;
 2. place each event (sync/pull/placement.py); one that no live contact can take is recorded with the reason
    and never blocks the others;
-3. write the CRM: history entries (idempotent: keyed, and campaign entries remember the events they
-   count) and flags (idempotent: they only ever set);
-4. in one state-store transaction: the events into the ledger, member statuses;
+3. write the CRM: history entries (idempotent: upserted by key, and campaign entries fold new events into the
+   details kept for them, which remember the events they count) and flags (idempotent: they only ever set);
+4. in one state-store transaction: the events into the ledger, the campaign entries' details, member statuses;
 5. only when a whole stream is read: its cursor, never past the run's upper bound (run start - lag).
 The provider-specific pulls are sync/connectors/mailchimp/streams.py and sync/connectors/spotler/streams.py.
 """
