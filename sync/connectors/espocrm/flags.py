@@ -38,8 +38,16 @@ def set_flags(client: EspoClient, entity: str, flags: Iterable[ContactFlags]) ->
             log.info("%s no longer exists: its e-mail flags are not set", record)
             continue
         items: list[dict[str, Any]] = [dict(item) for item in current.get("emailAddressData") or []]
-        target = address or normalise_email(current.get("emailAddress"))
+        primary = normalise_email(current.get("emailAddress"))
+        target = address or primary
         item = next((item for item in items if normalise_email(item.get("emailAddress")) == target), None)
+        if item is None and change["optOut"] and primary is not None:
+            # The person unsubscribed from an address this record no longer has: their opt-out still holds, on
+            # the address the record has now (an invalid mark, a fact about the other address, does not move).
+            log.info("%s no longer has %s: its opt-out goes on its primary address", record, target)
+            change = {"optOut": True, "invalid": False}
+            target = primary
+            item = next((item for item in items if normalise_email(item.get("emailAddress")) == target), None)
         if item is None or target is None:
             log.info("%s does not have the address the flag change is about: nothing set", record)
             continue

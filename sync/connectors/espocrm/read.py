@@ -71,8 +71,8 @@ class ContactReader:
         return found
 
     def check_list(self, list_id: str) -> None:
-        known = self._client.get("TargetList", {"select": ["id", "name"], "maxSize": MAX_PAGE})
-        rows = known.get("list", []) if isinstance(known, dict) else []
+        rows = [row for page in self._client.pages("TargetList", {"select": ["id", "name"], "orderBy": "id",
+                                                                  "order": "asc"}) for row in page]
         if not any(row.get("id") == list_id for row in rows):
             names = ", ".join(f"{row.get('id')} ({row.get('name')})" for row in rows)
             raise ConfigError(f"there is no target list with id '{list_id}'; EspoCRM has: {names or 'none'}")
@@ -170,9 +170,9 @@ class ContactReader:
 
     def by_email(self, emails: Iterable[str]) -> dict[str, list[str]]:
         """Ids per normalised address, primary or not (a secondary match is confirmed by a single read)."""
-        wanted = sorted({address for address in map(normalise_email, emails) if address is not None})
+        wanted = {address for address in map(normalise_email, emails) if address is not None}
         found: dict[str, set[str]] = defaultdict(set)
-        for chunk in _chunks(wanted, IDS_PER_REQUEST):
+        for chunk in _chunks(sorted(wanted), IDS_PER_REQUEST):
             for page in self._client.pages(self._entity, {"select": ["id", "emailAddress"], "orderBy": "id",
                                                           "order": "asc", "where": [{"type": "in",
                                                           "attribute": "emailAddress", "value": chunk}]}):

@@ -164,10 +164,11 @@ class WebserviceReads:
 
     def contacts_by_email(self, emails: Iterable[str], include_deleted: bool = False) -> dict[str, list[str]]:
         """Contact ids per normalised address, primary or secondary (deleted contacts cannot be seen here)."""
-        wanted = sorted({key for key in (normalise_email(e) for e in emails) if key})
+        wanted = {key for key in (normalise_email(e) for e in emails) if key}
+        ordered = sorted(wanted)
         found: dict[str, set[str]] = {}
-        for start in range(0, len(wanted), EMAILS_PER_QUERY):
-            listed = ", ".join(quote(address) for address in wanted[start:start + EMAILS_PER_QUERY])
+        for start in range(0, len(ordered), EMAILS_PER_QUERY):
+            listed = ", ".join(quote(address) for address in ordered[start:start + EMAILS_PER_QUERY])
             select = (f"SELECT id, email, secondaryemail FROM {self.module} "
                       f"WHERE email IN ({listed}) OR secondaryemail IN ({listed})")
             for page in self.client.query_pages(select, "id"):

@@ -139,3 +139,13 @@ def test_flags_never_opt_in(espo_rw):
     assert espo_rw.raw("GET", f"Contact/{soren}")["emailAddressIsOptedOut"] is True
     assert crm.set_flags([ContactFlags(espo_rw.ids["Émilie"], email_opt_out=True)]) == 0  # she has no address
     assert crm.set_flags([ContactFlags("00000000000000000", email_opt_out=True)]) == 0  # gone
+
+
+def test_an_unsubscribe_from_an_address_the_contact_no_longer_has_still_opts_it_out(espo_rw):
+    crm = espo_rw.crm()
+    jose = espo_rw.ids["José"]
+    assert crm.set_flags([ContactFlags(jose, email_opt_out=True, email="jose.old@example.net"),
+                          ContactFlags(espo_rw.ids["Zoë"], email_invalid=True, email="zoe.old@example.net")]) == 1
+    assert espo_rw.raw("GET", f"Contact/{jose}")["emailAddressIsOptedOut"] is True  # the person's act holds
+    zoe = espo_rw.raw("GET", f"Contact/{espo_rw.ids['Zoë']}")
+    assert zoe["emailAddressIsInvalid"] is False  # a bounce is a fact about the other address only
