@@ -36,7 +36,7 @@ from sync.push.intents import resolve_unsettled
 from sync.push.rules import RETRY_REASONS, MemberPlan
 from sync.push.stream import AudienceJob, PlanSummary, stream_plans
 from sync.push.summary import LeaveLimit, PushReport, summarise
-from sync.run_record import recorded_run
+from sync.run_record import RunRecord, recorded_run
 from sync.settings import Settings
 from sync.state.members import MemberStateRow
 from sync.state.runs import PushMode
@@ -146,37 +146,45 @@ def push_audience(settings: Settings, name: str, force: bool = False, on_progres
     only within the safety threshold), recording every outcome. The run is recorded before anything else, so
     a push that fails at any point is in `crm-sync status` with its reason. ``on_progress`` follows contacts
     read, members sent and batches answered; ``checkpoint`` is for tests."""
-    track = on_progress or (lambda what, done, total, note: None)
     with open_state(settings.state.url.get_secret_value()) as store, \
             recorded_run(settings, store, "push", name) as run, prepared(settings, name, store) as ready:
         scope = push_scope(settings, ready, full)
         store.set_push_mode(run.id, scope.mode, ready.fingerprint)
         log.info("audience %s: %s", name, scope.describe())
-        held_back = resolve_unsettled(name, ready.provider, ready.store)
-        recounted = ready.kit.recount(ready.provider, ready.store, name)
-        if recounted is not None:
-            ready.member_count = recounted
-        ready.kit.create_fields(ready.provider, ready.field_plan)
-        total = ready.crm.count_contacts() if scope.mode is PushMode.FULL else len(scope.contact_ids)
-
-        def written(done: int, answered: int) -> None:  # how many will be sent is known only at the end
-            track("members sent", done, None, f"{answered:,} batches answered, "
-                                               f"{ready.provider.requests_made:,} provider requests so far")
-        owner_tag = ready.kit.owner_tag(ready.provider, ready.job.settings)
-        threshold = ready.job.settings.safety_threshold
-        executor = PushExecutor(ready.job, ready.provider, ready.store, ready.provider.batch_size,
-                                ready.provider.concurrency, owner_tag, checkpoint=checkpoint,
-                                leave_limit=None if force else LeaveLimit(name, ready.member_count, threshold),
-                                held_back=frozenset(held_back), opt_outs=ready.crm, on_write=written)
-        executor.report.summary.scope = scope.describe()
-
-        def counts() -> dict[str, int]:
-            return executor.report.counts() | {"requests": ready.provider.requests_made,
-                                               "write_requests": ready.provider.write_requests_made}
-        run.counts = counts
-        report = executor.run(plans_in_scope(ready, scope), lambda done: track("contacts read", done, total, ""))
+        report = push_in_scope(ready, scope, run, force, on_progress, checkpoint)
         run.outcome = "partial" if report.rejected else "ok"
         return report
+
+
+def push_in_scope(ready: Prepared, scope: PushScope, run: RunRecord, force: bool = False,
+                  on_progress: Tracker | None = None, checkpoint: PushCheckpoint | None = None) -> PushReport:
+    """Push the contacts of ``scope`` on a prepared audience: settle writes an earlier push left unanswered,
+    create merge fields, then plan and write together, recording every outcome; ``run`` counts what it did."""
+    name = ready.job.name
+    track = on_progress or (lambda what, done, total, note: None)
+    held_back = resolve_unsettled(name, ready.provider, ready.store)
+    recounted = ready.kit.recount(ready.provider, ready.store, name)
+    if recounted is not None:
+        ready.member_count = recounted
+    ready.kit.create_fields(ready.provider, ready.field_plan)
+    total = ready.crm.count_contacts() if scope.mode is PushMode.FULL else len(scope.contact_ids)
+
+    def written(done: int, answered: int) -> None:  # how many will be sent is known only at the end
+        track("members sent", done, None, f"{answered:,} batches answered, "
+                                           f"{ready.provider.requests_made:,} provider requests so far")
+    owner_tag = ready.kit.owner_tag(ready.provider, ready.job.settings)
+    threshold = ready.job.settings.safety_threshold
+    executor = PushExecutor(ready.job, ready.provider, ready.store, ready.provider.batch_size,
+                            ready.provider.concurrency, owner_tag, checkpoint=checkpoint,
+                            leave_limit=None if force else LeaveLimit(name, ready.member_count, threshold),
+                            held_back=frozenset(held_back), opt_outs=ready.crm, on_write=written)
+    executor.report.summary.scope = scope.describe()
+
+    def counts() -> dict[str, int]:
+        return executor.report.counts() | {"requests": ready.provider.requests_made,
+                                           "write_requests": ready.provider.write_requests_made}
+    run.counts = counts
+    return executor.run(plans_in_scope(ready, scope), lambda done: track("contacts read", done, total, ""))
 
 
 def pull_audience(settings: Settings, name: str, since: datetime | None = None,

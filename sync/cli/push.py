@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import click
 
 from sync.cli.context import App, pass_app
-from sync.cli.summaries import print_plan, print_pull, print_push
+from sync.cli.summaries import print_plan, print_pull, print_push, print_segment_push
 from sync.errors import (
     EXIT_OK,
     EXIT_RECORDS_REJECTED,
@@ -23,6 +23,7 @@ from sync.progress import progress_board
 from sync.run_record import record_failed_run
 from sync.runlock import run_lock
 from sync.runner import audience_names, plan_audience, pull_audience, push_audience
+from sync.segments.push import keep_in_step, scheduled_segments
 from sync.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ def pull(app: App, audience: str | None, since: datetime | None, wait: bool) -> 
 @wait_option
 @pass_app
 def run(app: App, audience: str | None, force: bool, full: bool, wait: bool) -> None:
-    """What the scheduler calls: push, then pull."""
+    """What the scheduler calls: push, keep scheduled segments in step, then pull."""
     sys.exit(run_all(app.settings, audience, force, wait, full))
 
 
@@ -96,7 +97,8 @@ def run_all(settings: Settings, audience: str | None, force: bool = False, wait:
     Every audience's push and pull is attempted even when another one failed.
     """
     with run_lock(settings.state.url.get_secret_value(), wait, ttl_seconds=settings.lock_ttl_seconds):
-        return worst_exit_code(_push_all(settings, audience, force, full), _pull_all(settings, audience, None))
+        return worst_exit_code(_push_all(settings, audience, force, full), _keep_segments(settings, audience, force),
+                               _pull_all(settings, audience, None))
 
 
 def _push_all(settings: Settings, audience: str | None, force: bool, full: bool = False) -> int:
@@ -106,6 +108,23 @@ def _push_all(settings: Settings, audience: str | None, force: bool, full: bool 
         print_push(report)
         return EXIT_RECORDS_REJECTED if report.rejected else EXIT_OK
     return _each_audience(settings, audience, "push", push_one)
+
+
+def _keep_segments(settings: Settings, audience: str | None, force: bool) -> int:
+    """Keep every scheduled segment (``scheduled: true`` in the segments file) in step at its provider."""
+    def keep_all(name: str) -> int:
+        codes = [EXIT_OK]
+        for segment in scheduled_segments(settings, name):
+            try:
+                report = keep_in_step(settings, segment, name, force)
+            except CrmSyncError as error:  # one segment's failure (e.g. its safety threshold) spares the others
+                log.error("segment %s: %s", segment, error, extra={"exit_code": error.exit_code})
+                codes.append(error.exit_code)
+                continue
+            print_segment_push(report)
+            codes.append(EXIT_RECORDS_REJECTED if report.not_marked or report.entry_failures else EXIT_OK)
+        return worst_exit_code(*codes)
+    return _each_audience(settings, audience, "segment", keep_all)
 
 
 def _pull_all(settings: Settings, audience: str | None, since: datetime | None) -> int:

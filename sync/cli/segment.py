@@ -1,5 +1,5 @@
-"""`crm-sync segment check` and `segment preview NAME`: a marketer's segments checked, worked out, counted,
-sampled and exported."""
+"""`crm-sync segment check`, `segment preview NAME` and `segment push NAME`: a marketer's segments checked,
+worked out, counted, sampled, exported, and pushed to the provider after the marketer confirmed."""
 
 from __future__ import annotations
 
@@ -10,10 +10,16 @@ from pathlib import Path
 import click
 
 from sync.cli.context import App, pass_app
+from sync.cli.push import wait_option
+from sync.cli.summaries import print_segment_push
 from sync.connectors.crm_registry import open_crm
-from sync.errors import EXIT_CONFIG
+from sync.errors import EXIT_CONFIG, EXIT_OK, EXIT_RECORDS_REJECTED
+from sync.progress import progress_board
+from sync.runlock import run_lock
+from sync.segments.history import mailing_title
 from sync.segments.load import load_segments
 from sync.segments.model import describe
+from sync.segments.push import push_segment, refuse_unfit
 from sync.segments.recipients import status, write_export, write_post_export
 from sync.segments.select import select_recipients
 from sync.segments.selection import SegmentSelection
@@ -126,3 +132,45 @@ def print_preview(selection: SegmentSelection, sample: int) -> None:
 
 def _sample(selection: SegmentSelection, size: int) -> list:
     return [candidate for candidate in selection.candidates if candidate.send][:size]
+
+
+@segment.command()
+@click.argument("name")
+@click.option("--audience", default=None, help="Push to this configured audience instead of the segment's own.")
+@click.option("--recipients", "recipients_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="An edited export of `segment preview --export`: rows with send 'no' are taken out. Rows not in "
+                   "the selection or with a changed address refuse the push; the rules always apply.")
+@click.option("--post-export", "post_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the post part as a mail-merge CSV (default: segment-NAME-post.csv).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
+@click.option("--force", is_flag=True, help="Go ahead even above the unsubscribe/archive safety threshold.")
+@wait_option
+@pass_app
+def push(app: App, name: str, audience: str | None, recipients_path: Path | None, post_path: Path | None,
+         yes: bool, force: bool, wait: bool) -> None:
+    """Push segment NAME: show the preview, ask, push the recipients the audience lacks, keep them as a segment
+    at the provider (crm-sync's, named 'crm-sync: NAME'), record the mailing in the CRM history, and write the
+    post part as a mail-merge CSV."""
+    settings = app.settings
+    with run_lock(settings.state.url.get_secret_value(), wait, ttl_seconds=settings.lock_ttl_seconds):
+        selection = select_recipients(settings, name, recipients_path, audience=audience)
+        print_preview(selection, sample=10)
+        refuse_unfit(selection, recipients_path)
+        segment = selection.segment
+        post_to = post_path or Path(f"segment-{_file_name(name)}-post.csv")
+        email, post = len(selection.email_recipients), len(selection.post_recipients)
+        question = (f"Push {email:,} e-mail recipient(s) to audience {segment.audience} and make them the "
+                    f"provider segment for {name!r}" + (f", {post:,} by post to {post_to}" if post else "")
+                    + f"; record '{mailing_title(segment.name, segment.mailing)}' in their CRM history?")
+        if not yes:
+            click.confirm(question, abort=True)
+        with progress_board(f"segment {name}") as track:
+            report = push_segment(settings, selection, force=force, post_path=post_to, on_progress=track)
+    print_segment_push(report)
+    sys.exit(EXIT_RECORDS_REJECTED if report.not_marked or report.entry_failures else EXIT_OK)
+
+
+def _file_name(name: str) -> str:
+    return "".join(char if char.isalnum() or char in "-_" else "-" for char in name)[:80] or "segment"
+
+

@@ -1,4 +1,4 @@
-"""Printing the summaries of a plan, a push and a pull for people."""
+"""Printing the summaries of a plan, a push, a pull and a segment push for people."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import click
 from sync.pull.importer import PullReport
 from sync.push.executor import PushReport
 from sync.push.stream import PlanSummary
+from sync.segments.push import SegmentPushReport
 
 ACTION_ORDER = ("create", "update", "change_email", "reoptin", "unchanged", "unsubscribe", "archive", "merged", "skip")
 TO_SEND = ("create", "update", "change_email", "reoptin", "unsubscribe", "archive")
@@ -89,3 +90,23 @@ def _print_counts(summary: PlanSummary) -> None:
         click.echo(f"  field warnings {summary.warning_count:>9,}")
         for (tag, problem), count in sorted(summary.warnings.items(), key=lambda item: (-item[1], item[0])):
             click.echo(f"    {tag}: {problem:<22} {count:>7,}")
+
+
+def print_segment_push(report: SegmentPushReport) -> None:
+    """What a segment push did."""
+    if report.push is not None:
+        print_push(report.push)
+    made = " (created)" if report.segment_created else ""
+    click.echo(f"Segment {report.segment}: provider segment {report.provider_segment!r}{made}: "
+               f"{report.marked:,} of {report.email_recipients:,} e-mail recipients in it; "
+               f"{report.mark.added:,} joined, {report.mark.removed:,} left, {report.mark.requests:,} requests")
+    for contact_id, why in sorted(report.not_marked.items())[:20]:
+        click.echo(f"    not in the segment: contact {contact_id}: {why}")
+    if len(report.not_marked) > 20:
+        click.echo(f"    … and {len(report.not_marked) - 20:,} more")
+    click.echo(f"  CRM history: {report.entries_written:,} entries written"
+               + (f", {len(report.entry_failures):,} refused" if report.entry_failures else ""))
+    for failure in report.entry_failures[:20]:
+        click.echo(f"    not recorded: {failure}")
+    if report.post_file is not None:
+        click.echo(f"  post part: {report.post_recipients:,} row(s) written to {report.post_file}")

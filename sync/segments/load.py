@@ -22,6 +22,7 @@ from sync.segments.model import ChannelValues, Combined, Condition, FieldTest, L
 from sync.yamlfile import YamlDocument, dotted, read_yaml
 
 MAX_STEPS = 100
+NAME_LENGTH = 150  # the state store keeps segments by name; providers cut long names
 MAX_VALUES = 10_000  # values in one `in` list
 TEXT_TYPES = frozenset({CrmFieldType.TEXT, CrmFieldType.EMAIL, CrmFieldType.PHONE, CrmFieldType.DROPDOWN})
 DATE_TYPES = frozenset({CrmFieldType.DATE, CrmFieldType.DATETIME})
@@ -39,7 +40,7 @@ OPERATORS: dict[str, frozenset[CrmFieldType]] = {
     "lte": frozenset({CrmFieldType.NUMBER}),
 }
 SEGMENT_KEYS = ("audience", "mailing", "steps", "exclusion_lists", "contact_lock_field", "channel_field",
-                "channel_values", "organisation_field", "post_fields")
+                "channel_values", "organisation_field", "post_fields", "scheduled")
 CHANNEL_KEYS = ("email", "post", "both")
 
 
@@ -116,11 +117,16 @@ class _Checker:
         channel_values = self.channel_values((*where, "channel_values"), body.get("channel_values"))
         post_fields = [self.field_ref((*where, "post_fields", index), value, None)
                        for index, value in enumerate(self.sequence((*where, "post_fields"), body.get("post_fields")))]
+        scheduled = body.get("scheduled", False)
+        if not isinstance(scheduled, bool):
+            self.problem((*where, "scheduled"), f"must be true or false, not {_describe(scheduled)}")
+        if len(name) > NAME_LENGTH:
+            self.problem(where, f"a segment name has at most {NAME_LENGTH} characters")
         if len(self.problems) > before or audience is None:
             return None
         return Segment(name, audience, steps, mailing, tuple(ref for ref in exclusion if ref is not None),
                        lock, channel, channel_values, organisation,
-                       tuple(name for name in post_fields if name is not None))
+                       tuple(name for name in post_fields if name is not None), scheduled is True)
 
     def audience(self, where: tuple[str | int, ...], value: Any) -> str | None:
         if value is None:

@@ -116,3 +116,4 @@ class Segment:
     channel_values: ChannelValues = field(default_factory=ChannelValues)
     organisation_field: str | None = None
     post_fields: tuple[str, ...] = ()  # the fields of the post part's mail-merge file (street, city, ...)
+    scheduled: bool = False  # kept in step at the provider on every `crm-sync run`

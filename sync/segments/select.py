@@ -24,15 +24,16 @@ from sync.settings import Settings
 
 
 def select_recipients(settings: Settings, name: str, recipients_file: Path | None = None,
-                      today: date | None = None) -> SegmentSelection:
+                      today: date | None = None, audience: str | None = None) -> SegmentSelection:
     """The segment ``name`` of the settings' segments file worked out against the CRM, after the marketer's
-    ``recipients_file`` when given. ``today`` (default: the UTC date) anchors ``within_days``."""
+    ``recipients_file`` when given. ``today`` (default: the UTC date) anchors ``within_days``; ``audience``
+    (a configured one) replaces the segment's own."""
     with open_crm(settings.crm) as crm:
-        return select_in(crm, settings, name, recipients_file, today)
+        return select_in(crm, settings, name, recipients_file, today, audience)
 
 
 def select_in(crm: CrmPort, settings: Settings, name: str, recipients_file: Path | None = None,
-              today: date | None = None) -> SegmentSelection:
+              today: date | None = None, audience_name: str | None = None) -> SegmentSelection:
     """``select_recipients`` on an open CRM."""
     segments = load_segments(settings.segments_file, crm.describe_fields(), crm.target_lists(), settings.audiences)
     segment = segments.get(name)
@@ -40,6 +41,11 @@ def select_in(crm: CrmPort, settings: Settings, name: str, recipients_file: Path
         hint = closest(name, list(segments))
         raise ConfigError(f"{settings.segments_file}: no segment {name!r}; its segments: {', '.join(segments)}"
                           + (f" (did you mean '{hint}'?)" if hint else ""))
+    if audience_name is not None:
+        if audience_name not in settings.audiences:
+            raise ConfigError(f"--audience {audience_name}: no such audience; configured: "
+                              f"{', '.join(settings.audiences)}")
+        segment = replace(segment, audience=audience_name)
     audience = settings.audiences[segment.audience]
     excluded = exclusion_addresses(crm, segment, settings.crm.chunk_size)
     lists = crm.target_lists()

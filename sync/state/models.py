@@ -144,6 +144,31 @@ class HistoryEntry(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class SegmentMark(Base):
+    """A marketer's segment kept at the provider for one audience: the provider's segment id and name."""
+
+    __tablename__ = "segment_marks"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    audience: Mapped[str] = mapped_column(String(AUDIENCE_LENGTH), primary_key=True)
+    segment: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    segment_id: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    provider_name: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SegmentMember(Base):
+    """One member key crm-sync may have put in a marked segment (by its sha256: any key fits)."""
+
+    __tablename__ = "segment_members"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    audience: Mapped[str] = mapped_column(String(AUDIENCE_LENGTH), primary_key=True)
+    segment: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_key: Mapped[str] = mapped_column(Text)
+
+
 class RunLock(Base):
     """A named mutex row: whoever inserted it holds the lock until it is deleted or expires."""
 

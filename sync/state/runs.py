@@ -18,6 +18,7 @@ class RunKind(StrEnum):
     PUSH = "push"
     PULL = "pull"
     RUN = "run"
+    SEGMENT = "segment"  # a marketer's segment pushed and marked (sync/segments/push.py)
 
 
 class PushMode(StrEnum):

@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL
 from sync.dburl import display_url
 from sync.errors import ConfigError
 from sync.records import ActivityRecord
-from sync.state import cursors, history, intents, ledger, lock, members, runs
+from sync.state import cursors, history, intents, ledger, lock, members, runs, segments
 from sync.state.cursors import CursorRow
 from sync.state.engine import make_engine, translate_errors
 from sync.state.intents import IntentRow
@@ -27,6 +27,7 @@ from sync.state.lock import Lock, LockHolder
 from sync.state.members import MemberOutcome, MemberStateRow
 from sync.state.migrate import current_revision, head_revision, upgrade_schema
 from sync.state.runs import PushMode, RunKind, RunOutcome, RunRow
+from sync.state.segments import SegmentMarkRow
 from sync.state.sql import chunked
 from sync.state.types import utc_now
 
@@ -284,6 +285,30 @@ class StateStore:
         """How many events of each kind were imported for one contact of ``audience``."""
         with translate_errors(self.url, "reading the event ledger"), self._engine.connect() as conn:
             return ledger.event_counts_for_contact(conn, audience, contact_id)
+
+    # Marketers' segments (sync/state/segments.py)
+
+    def segment_mark(self, audience: str, segment: str) -> SegmentMarkRow | None:
+        """The provider segment ``segment`` is kept as in ``audience``, or None before its first push."""
+        with translate_errors(self.url, "reading segment marks"), self._engine.connect() as conn:
+            return segments.segment_mark(conn, audience, segment)
+
+    def save_segment_mark(self, audience: str, segment: str, segment_id: str, provider_name: str) -> None:
+        """Remember the provider segment ``segment`` is kept as."""
+        with translate_errors(self.url, "writing segment marks"), self._engine.begin() as conn:
+            segments.save_segment_mark(conn, audience, segment, segment_id, provider_name, self._clock())
+
+    def marked_keys(self, audience: str, segment: str) -> set[str]:
+        """The member keys crm-sync may have put in the segment."""
+        with translate_errors(self.url, "reading segment members"), self._engine.connect() as conn:
+            return segments.marked_keys(conn, audience, segment)
+
+    def change_marked_keys(self, audience: str, segment: str, added: Iterable[str] = (),
+                           removed: Iterable[str] = ()) -> None:
+        """Record keys that may now be in the segment, and forget keys confirmed out of it, in one transaction."""
+        with translate_errors(self.url, "writing segment members"), self._engine.begin() as conn:
+            segments.add_marked_keys(conn, audience, segment, added)
+            segments.remove_marked_keys(conn, audience, segment, removed)
 
     # Locks
 

@@ -1,5 +1,6 @@
 """Engagement history in EspoCRM: one CampaignLogRecord per provider event, one stream Note per organisation
-entry, each written once per external key.
+entry (and per contact entry the campaign log has no action for: a segment's mailing), each written once per
+external key.
 
 EspoCRM has no unique key, so the key travels in the record (``data.crmSyncKey`` of a log record, the last line
 of a Note) and each batch first reads back what its contacts already have: re-running a batch after a crash
@@ -71,8 +72,10 @@ class HistoryWriter:
                     if record.contact_id not in known:
                         raise RecordError(record.external_key, "unknown_contact",
                                           f"EspoCRM has no {self._entity} {record.contact_id}")
-                written += self._log_records(by_contact)
-            written += self._notes([record for record in batch if record.organisation_id is not None])
+                written += self._log_records([record for record in by_contact if record.kind in ACTIONS])
+                written += self._notes([record for record in by_contact if record.kind not in ACTIONS],
+                                       self._entity)
+            written += self._notes([record for record in batch if record.organisation_id is not None], "Account")
         return written
 
     # campaign log
@@ -175,14 +178,16 @@ class HistoryWriter:
 
     # organisation notes
 
-    def _notes(self, records: list[ActivityRecord]) -> int:
+    def _notes(self, records: list[ActivityRecord], parent_type: str) -> int:
+        """Stream Notes on the records' accounts (``parent_type`` Account) or contacts: what the campaign log
+        has no action for (a segment's mailing), upserted by the key on the Note's last line."""
         if not records:
             return 0
-        accounts = sorted({str(record.organisation_id) for record in records})
+        parents = sorted({str(self._parent(record)) for record in records})
         current: dict[str, tuple[str, str]] = {}  # key -> (note id, post)
         where = [{"type": "equals", "attribute": "type", "value": "Post"},
-                 {"type": "equals", "attribute": "parentType", "value": "Account"},
-                 {"type": "in", "attribute": "parentId", "value": accounts}]
+                 {"type": "equals", "attribute": "parentType", "value": parent_type},
+                 {"type": "in", "attribute": "parentId", "value": parents}]
         for page in self._client.pages("Note", {"select": ["id", "post", "parentId"], "where": where,
                                                 "orderBy": "id", "order": "asc"}):
             for row in page:
@@ -196,7 +201,7 @@ class HistoryWriter:
             found = current.get(record.external_key)
             if found is None:
                 created = self._client.call("POST", "Note", record=f"history entry {record.external_key}", body={
-                    "type": "Post", "parentType": "Account", "parentId": record.organisation_id, "post": post})
+                    "type": "Post", "parentType": parent_type, "parentId": self._parent(record), "post": post})
                 current[record.external_key] = (created["id"], post)
             elif found[1] != post:
                 self._client.call("PUT", f"Note/{found[0]}", body={"post": post},
@@ -206,6 +211,10 @@ class HistoryWriter:
                 continue
             written += 1
         return written
+
+    @staticmethod
+    def _parent(record: ActivityRecord) -> str | None:
+        return record.organisation_id if record.organisation_id is not None else record.contact_id
 
     # reading back
 
@@ -225,5 +234,21 @@ class HistoryWriter:
                 if when is not None:
                     entries.append((str(data.get("kind") or _KINDS.get(action, action)), str(subject),
                                     str(data.get("body") or subject), when))
+        entries.extend(self._contact_notes(contact_id))
         entries.sort(key=lambda entry: entry[3], reverse=True)
         return entries
+
+    def _contact_notes(self, contact_id: str) -> Iterator[tuple[str, str, str, datetime]]:
+        """crm-sync's stream Notes on the contact, as (kind, subject, body, time)."""
+        where = [{"type": "equals", "attribute": "type", "value": "Post"},
+                 {"type": "equals", "attribute": "parentType", "value": self._entity},
+                 {"type": "equals", "attribute": "parentId", "value": contact_id}]
+        for page in self._client.pages("Note", {"select": ["id", "post", "createdAt"], "where": where,
+                                                "orderBy": "id", "order": "asc"}):
+            for row in page:
+                text, _, key = (row.get("post") or "").rpartition("\n" + _NOTE_MARK)
+                when = parse_time(row.get("createdAt"))
+                if key and when is not None:
+                    subject, _, body = text.partition("\n\n")
+                    kind = "segment_added" if key.strip("` ").startswith("crm-sync:segment:") else "note"
+                    yield kind, subject.strip("*"), body.strip(), when
