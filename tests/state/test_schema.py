@@ -22,7 +22,8 @@ from sync.state.models import Base
 from sync.state.store import open_state
 from tests.state import workers
 
-STATE_TABLES = {"runs", "member_state", "cursors", "event_ledger", "run_lock", "push_intents", "history_entries"}
+STATE_TABLES = {"runs", "member_state", "cursors", "event_ledger", "run_lock", "push_intents", "history_entries",
+                "segment_marks", "segment_members"}
 
 
 def schema_differences(url: str, metadata: MetaData) -> list:
