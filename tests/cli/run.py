@@ -19,13 +19,15 @@ class Result:
     err: str
 
 
-def crm_sync(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> Result:
-    """`crm-sync ARGS` as a user would type it, with only the given CRM_SYNC_* variables set."""
+def crm_sync(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300,
+             input: str | None = None) -> Result:
+    """`crm-sync ARGS` as a user would type it (``input`` on its standard input), with only the given CRM_SYNC_*
+    variables set."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith("CRM_SYNC_")}
     environment.update(env or {})
     command = shutil.which("crm-sync", path=str(Path(sys.executable).parent)) or "crm-sync"
     done = subprocess.run([command, *args], cwd=cwd, env=environment, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, input=input if input is not None else "")
     assert "Traceback" not in done.stderr, done.stderr
     return Result(done.returncode, done.stdout, done.stderr)
 

@@ -11,6 +11,8 @@ import pytest
 from sync.errors import EXIT_OK
 from sync.runner import pull_audience, push_audience
 from sync.sandbox.mailchimp import MailchimpSandbox
+from sync.segments.push import push_segment
+from sync.segments.select import select_recipients
 from tests.cli.run import crm_sync, start
 from tests.crms.scenario import AUDIENCE, engage, env_for, kinds, opens, settings_for
 from tests.crms.worlds import SHARED, World
@@ -129,3 +131,24 @@ def test_a_pull_killed_while_writing_the_crm_resumes_exactly_once(world: World, 
     for history in histories.values():
         entries = [(kind, subject, when) for kind, subject, _, when in history]
         assert len(entries) == len(set(entries)), history
+
+
+def test_a_segment_push_marks_the_selection_and_records_the_mailing_once(world: World, mailchimp, tmp_path):
+    audience_id = mailchimp.create_audience(world.name)
+    settings = settings_for(world, mailchimp, audience_id, tmp_path)
+    segments = tmp_path / "segments.yaml"
+    segments.write_text(f"segments:\n  consenting:\n    audience: {AUDIENCE}\n    mailing: Winter 2027\n"
+                        f"    steps:\n      - include: {{field: {world.last_name}, empty: false}}\n")
+    settings = settings.model_copy(update={"segments_file": segments})
+    selection = select_recipients(settings, "consenting")
+    report = push_segment(settings, selection)
+    marked = set(mailchimp.segment_emails(audience_id, "crm-sync: consenting"))
+    assert marked == set(world.emails().values()) and report.not_marked == {}  # the shared address once
+    first = world.contact_ids[0]
+    with world.port() as crm:
+        entries = [entry for entry in crm.history_of(first) if entry[0] == "segment_added"]
+    assert [subject for _, subject, _, _ in entries] == ["Added to consenting for Winter 2027"]
+    again = push_segment(settings, select_recipients(settings, "consenting"))
+    assert (again.mark.added, again.mark.removed, again.entries_written, again.push.write_requests) == (0, 0, 0, 0)
+    with world.port() as crm:
+        assert [entry for entry in crm.history_of(first) if entry[0] == "segment_added"] == entries

@@ -83,6 +83,8 @@ class HistoryWriter:
     def _log_records(self, records: list[ActivityRecord]) -> int:
         """POST the records not in the log yet, WRITES_IN_FLIGHT at a time (EspoCRM has no batch create); every
         POST is tried even when another fails, and the first failure is raised afterwards."""
+        if not records:
+            return 0
         present = self._present_keys(records)
         missing = {record.external_key: record for record in records if record.external_key not in present}
         bodies = [(record, self._log_body(record)) for record in missing.values()]  # campaigns found in order
