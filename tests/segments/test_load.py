@@ -96,7 +96,8 @@ def test_empty_steps_unknown_audience_and_options_each_reported(tmp_path):
         "(did you mean 'newsletter'?)",
         f"{path}:4: segments.promo.steps: 'steps' is missing or empty: give at least one include step",
         f"{path}:5: segments.promo.mailng: unknown option 'mailng'; valid here: audience, mailing, steps, "
-        "exclusion_lists, contact_lock_field, channel_field, channel_values, organisation_field, post_fields, scheduled "
+        "exclusion_lists, contact_lock_field, channel_field, channel_values, organisation_field, post_fields, "
+        "scheduled "
         "(did you mean 'mailing'?)",
         f"{path}:9: segments.other.steps.0: the first step excludes from nothing: start with an include step",
     ]
