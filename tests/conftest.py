@@ -49,8 +49,11 @@ def _counters() -> dict[str, Counter]:
     from tests.badinput.harness import TOTALS
     from tests.model.machine import STATS
     from tests.push.test_incremental import TRIED
+    from tests.segments.test_property import TRIED as SELECTIONS
+    from tests.segments.test_push_property import TRIED as SEGMENT_PUSHES
 
-    return {"badinput": TOTALS, "incremental": TRIED, **{f"model {name}": counts for name, counts in STATS.items()}}
+    return {"badinput": TOTALS, "incremental": TRIED, "segments": SELECTIONS, "segment pushes": SEGMENT_PUSHES,
+            **{f"model {name}": counts for name, counts in STATS.items()}}
 
 
 def pytest_sessionfinish(session):
@@ -67,11 +70,12 @@ def pytest_testnodedown(node, error):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """The figures of the model test, the bad-input corpus and the incremental property (their conftests say
-    how), here because a pytest-xdist controller loads only this conftest."""
+    """The figures of the model test, the bad-input corpus, the incremental and segment properties (their
+    conftests say how), here because a pytest-xdist controller loads only this conftest."""
     from tests.badinput.conftest import summary as corpus
     from tests.model.conftest import summary as model
     from tests.push.conftest import summary as incremental
+    from tests.segments.conftest import summary as segments
 
-    for report in (model, corpus, incremental):
+    for report in (model, corpus, incremental, segments):
         report(terminalreporter)
