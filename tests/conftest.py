@@ -51,8 +51,10 @@ def _counters() -> dict[str, Counter]:
     from tests.push.test_incremental import TRIED
     from tests.segments.test_property import TRIED as SELECTIONS
     from tests.segments.test_push_property import TRIED as SEGMENT_PUSHES
+    from tests.segments.test_pushdown import PUSHDOWN_TRIED
 
     return {"badinput": TOTALS, "incremental": TRIED, "segments": SELECTIONS, "segment pushes": SEGMENT_PUSHES,
+            "segment pushdown": PUSHDOWN_TRIED,
             **{f"model {name}": counts for name, counts in STATS.items()}}
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from sync.records import ActivityRecord, ContactFlags, CrmContact, CrmField
+from sync.segments.model import Condition  # plain records, importing nothing from the connectors
 
 
 class AddressLookup(Protocol):
@@ -105,6 +106,17 @@ class KeptHistory(Protocol):
 
     def activities_by_key(self, keys: Iterable[str]) -> dict[str, tuple[dict, datetime, datetime]]:
         """(details, first_at, last_at) of the history entries already written, by external key."""
+        ...
+
+
+@runtime_checkable
+class FilteredReads(Protocol):
+    """A CRM that filters contacts by a segment condition in its own query (the SQL CRM, with bound
+    parameters): a segment then reads only the contacts that may meet its include steps."""
+
+    def iter_contacts_matching(self, condition: Condition, chunk_size: int = 1000) -> Iterator[CrmContact]:
+        """Every contact that may meet ``condition``, in ``iter_contacts``' order: a superset (what the CRM
+        cannot filter exactly counts as met, and the caller evaluates the condition again), never one less."""
         ...
 
 

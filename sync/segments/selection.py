@@ -2,13 +2,15 @@
 
 One pass over the stream works through the steps for each contact and applies the rules to those selected
 (``sync/segments/rules.py``); contacts sharing an address are kept aside (only those: the addresses come from
-the port's ``shared_emails``) and decided once the stream is read, as the push's household rule does.
+the port's ``shared_emails``) and decided once the stream is read, as the push's household rule does. A stream
+the CRM filtered (``sync/segments/prefilter.py``) lacks contacts no step selects: then ``households`` gives
+every contact at the shared addresses of the selected contacts the rule decides.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -68,9 +70,13 @@ class SegmentSelection:
 
 def select_from(contacts: Iterable[CrmContact], segment: Segment, audience: AudienceSettings,
                 excluded_addresses: Collection[str], shared_addresses: Collection[str], today: date,
-                target_list_id: str | None = None) -> SegmentSelection:
+                target_list_id: str | None = None,
+                households: Callable[[Mapping[str, list[CrmContact]]], Mapping[str, list[CrmContact]]] | None = None
+                ) -> SegmentSelection:
     """Work the segment out over ``contacts`` (every contact of the CRM, in the port's stable order);
-    ``target_list_id``: the audience's target list, when it has one."""
+    ``target_list_id``: the audience's target list, when it has one. With ``households`` (given the contacts
+    the stream had at some addresses: every contact at each, deleted ones too), ``contacts`` may leave out
+    contacts no include step selects."""
     step_counts = [0] * len(segment.steps)
     candidates: dict[str, Candidate] = {}
     at_address: dict[str, list[CrmContact]] = defaultdict(list)
@@ -93,6 +99,10 @@ def select_from(contacts: Iterable[CrmContact], segment: Segment, audience: Audi
         candidates[contact.id] = _candidate(contact, email, verdict, segment)
         if verdict.channel == Channel.POST and segment.post_fields:
             post_values[contact.id] = {name: contact.fields.get(name) for name in segment.post_fields}
+    if households is not None and eligible:
+        everyone_at = households({address: at_address[address] for address in eligible})
+        read += sum(len(everyone) - len(at_address[address]) for address, everyone in everyone_at.items())
+        at_address.update(everyone_at)
     for address, contacts_here in eligible.items():
         for contact_id, verdict in household_verdicts(contacts_here, at_address[address], audience.consent_field,
                                                       address).items():

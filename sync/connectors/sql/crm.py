@@ -20,9 +20,11 @@ from sync.connectors.sql.schema import (
     bind_schema,
     load_schema_description,
 )
+from sync.connectors.sql.where import contact_filter, filter_columns
 from sync.dburl import open_engine
 from sync.errors import ConfigError
 from sync.records import ActivityRecord, ContactFlags, CrmContact, CrmField
+from sync.segments.model import Condition
 
 
 def _utc_now() -> datetime:
@@ -85,6 +87,17 @@ class SqlCrm:
         with self._engine.connect() as connection:
             reader = ContactReader(self._schema, read_custom_fields(connection, self._schema))
         return reader.iter_contacts(self._engine, chunk_size, list_key)
+
+    def iter_contacts_matching(self, condition: Condition, chunk_size: int = 1000) -> Iterator[CrmContact]:
+        """Stream, as ``iter_contacts`` does, the contacts that may meet ``condition``: what
+        ``sync/connectors/sql/where.py`` translates is filtered by the database, with bound parameters."""
+        if chunk_size < 1:
+            raise ConfigError(f"chunk_size must be at least 1, not {chunk_size}")
+        with self._engine.connect() as connection:
+            custom_fields = read_custom_fields(connection, self._schema)
+        reader = ContactReader(self._schema, custom_fields)
+        columns = filter_columns(self._schema, custom_fields, self._engine.dialect.name)
+        return reader.iter_contacts(self._engine, chunk_size, None, contact_filter(condition, columns))
 
     def count_contacts(self, list_id: str | None = None) -> int:
         """How many contacts ``iter_contacts`` with the same ``list_id`` yields."""

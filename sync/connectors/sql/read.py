@@ -14,7 +14,7 @@ from itertools import islice
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, and_, func, select, type_coerce
+from sqlalchemy import Column, ColumnElement, Connection, Engine, and_, func, select, type_coerce
 from sqlalchemy.types import NullType
 
 from sync.addresses import normalise_email
@@ -262,11 +262,15 @@ class ContactReader:
         self._columns = [column if column is self._id else _as_stored(column) for column in positions]
         self._core_values = itemgetter(*self._core)
 
-    def iter_contacts(self, engine: Engine, chunk_size: int, list_id: object | None) -> Iterator[CrmContact]:
-        """Every contact (deleted ones too), ordered by id, one query per chunk plus one for memberships."""
+    def iter_contacts(self, engine: Engine, chunk_size: int, list_id: object | None,
+                      where: ColumnElement[bool] | None = None) -> Iterator[CrmContact]:
+        """Every contact (deleted ones too; those ``where`` is true for), ordered by id, one query per chunk
+        plus one for memberships (of the chunk's ids when filtered: they may lie far apart)."""
         base = select(*self._columns).select_from(self._from)
         if list_id is not None:
             base = base.join(self._members, and_(self._member_contact == self._id, self._member_list == list_id))
+        if where is not None:
+            base = base.where(where)
         last = None
         while True:
             query = base if last is None else base.where(self._id > last)
@@ -274,7 +278,8 @@ class ContactReader:
                 rows = connection.execute(query.order_by(self._id).limit(chunk_size)).all()
                 if not rows:
                     return
-                memberships = self._memberships(connection, rows[0][self._core[0]], rows[-1][self._core[0]])
+                ids = [row[self._core[0]] for row in rows]
+                memberships = self._memberships(connection, ids[0], ids[-1], ids if where is not None else None)
             for row in rows:
                 yield self._contact(row, memberships)
             last = rows[-1][self._core[0]]
