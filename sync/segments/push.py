@@ -174,7 +174,8 @@ def mark_segment(ready: Prepared, segment: Segment, recipients: Sequence[Candida
     wanted = set(key_of.values())
     before = store.marked_keys(audience, segment.name)
     store.change_marked_keys(audience, segment.name, added=wanted - before)
-    report.mark = converge(marker, ref, wanted, before if known is not None else None, leave_threshold)
+    recorded = before if known is not None or ref.created else None  # None: read it, or empty and refill
+    report.mark = converge(marker, ref, wanted, recorded, leave_threshold)
     store.change_marked_keys(audience, segment.name, removed=before - wanted)
     failed = {problem.email: problem for problem in report.mark.failed()}
     for contact_id, key in key_of.items():
