@@ -21,7 +21,7 @@ from sync.segments.model import ChannelValues, Combined, FieldTest, ListTest, Se
 from sync.segments.prefilter import include_condition
 from sync.segments.select import select_recipients, select_segment
 from sync.settings import AudienceSettings
-from tests.segments.world import FIELDS, LISTS, SEGMENTS, STAMP, build_crm, settings_for
+from tests.segments.world import FIELDS, SEGMENTS, STAMP, build_crm, create_schema, settings_for
 
 PUSHDOWN_TRIED: Counter[str] = Counter()
 TODAY = date(2027, 1, 1)
@@ -86,18 +86,8 @@ steps_strategy = st.tuples(st.builds(Step, st.just("include"), conditions),
 @pytest.fixture
 def empty_crm(database_url):
     """The world's tables with its organisations and lists, no contacts; the open SqlCrm and the tables."""
-    tables = crm_tables(FIELDS)
     engine = create_engine(database_url)
-    tables.metadata.create_all(engine)
-    with engine.begin() as connection:
-        connection.execute(tables.custom_fields.insert(), [
-            {"id": field.id, "name": field.name, "label": field.label, "type": field.type,
-             "choices": field.choices_text, "column_name": field.column_name} for field in FIELDS])
-        connection.execute(tables.organisations.insert(), [
-            {"id": 1, "name": "Open BV", "mailing_locked": False, "modified_at": STAMP, "deleted": False},
-            {"id": 2, "name": "Locked BV", "mailing_locked": True, "modified_at": STAMP, "deleted": False},
-            {"id": 3, "name": "O'Brien % BV", "mailing_locked": False, "modified_at": STAMP, "deleted": False}])
-        connection.execute(tables.target_lists.insert(), [{"id": i, "name": name} for i, name in LISTS])
+    tables = create_schema(engine, ((1, "Open BV", False), (2, "Locked BV", True), (3, "O'Brien % BV", False)))
     crm = open_crm(database_url)
     try:
         yield crm, tables, engine

@@ -91,21 +91,30 @@ EXPECTED_POST = {"7"}
 EXPECTED_STEPS = [21, 22, 20]
 
 
+ORGANISATIONS = ((1, "Open BV", False), (2, "Locked BV", True), (3, "@Formula BV", False))
+
+
+def create_schema(engine, organisations=ORGANISATIONS):
+    """The world's tables with its custom fields, organisations (id, name, mailing lock) and lists; no contacts."""
+    tables = crm_tables(FIELDS)
+    tables.metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(tables.custom_fields.insert(), [
+            {"id": field.id, "name": field.name, "label": field.label, "type": field.type,
+             "choices": field.choices_text, "column_name": field.column_name} for field in FIELDS])
+        connection.execute(tables.organisations.insert(), [
+            {"id": key, "name": name, "mailing_locked": locked, "modified_at": STAMP, "deleted": False}
+            for key, name, locked in organisations])
+        connection.execute(tables.target_lists.insert(), [{"id": i, "name": name} for i, name in LISTS])
+    return tables
+
+
 def build_crm(url: str) -> None:
     """Create the schema at ``url`` and fill it with CONTACTS."""
-    tables = crm_tables(FIELDS)
     engine = create_engine(url)
     try:
-        tables.metadata.create_all(engine)
+        tables = create_schema(engine)
         with engine.begin() as connection:
-            connection.execute(tables.custom_fields.insert(), [
-                {"id": field.id, "name": field.name, "label": field.label, "type": field.type,
-                 "choices": field.choices_text, "column_name": field.column_name} for field in FIELDS])
-            connection.execute(tables.organisations.insert(), [
-                {"id": 1, "name": "Open BV", "mailing_locked": False, "modified_at": STAMP, "deleted": False},
-                {"id": 2, "name": "Locked BV", "mailing_locked": True, "modified_at": STAMP, "deleted": False},
-                {"id": 3, "name": "@Formula BV", "mailing_locked": False, "modified_at": STAMP, "deleted": False}])
-            connection.execute(tables.target_lists.insert(), [{"id": i, "name": name} for i, name in LISTS])
             columns = {field.name: field.column_name for field in FIELDS}
             for contact_id, (row, custom, lists) in CONTACTS.items():
                 contact = {"id": contact_id, "first_name": "Person", "last_name": f"N{contact_id}",
