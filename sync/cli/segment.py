@@ -27,7 +27,7 @@ from sync.segments.selection import SegmentSelection
 
 @click.group()
 def segment() -> None:
-    """Marketers' segments (the segments_file setting): preview, export, review."""
+    """Marketers' segments (the segments_file setting): preview, export, review, push."""
 
 
 @segment.command()
