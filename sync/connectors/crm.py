@@ -112,7 +112,8 @@ class KeptHistory(Protocol):
 @runtime_checkable
 class FilteredReads(Protocol):
     """A CRM that filters contacts by a segment condition in its own query (the SQL CRM, with bound
-    parameters): a segment then reads only the contacts that may meet its include steps."""
+    parameters; EspoCRM, with its ``where``): a segment then reads only the contacts that may meet its include
+    steps."""
 
     def iter_contacts_matching(self, condition: Condition, chunk_size: int = 1000) -> Iterator[CrmContact]:
         """Every contact that may meet ``condition``, in ``iter_contacts``' order: a superset (what the CRM

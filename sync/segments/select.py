@@ -3,9 +3,10 @@
 Only the port is used (``describe_fields``, ``target_lists``, ``iter_contacts``, ``shared_emails``,
 ``contact_owners``), so a segment selects the same way on every CRM; conditions are evaluated in the stream
 (``sync/segments/conditions.py``). A CRM that filters server-side (``FilteredReads``: the SQL CRM, with bound
-parameters) is asked only for the contacts that may meet an include step (``sync/segments/prefilter.py``), and
-then for every contact at the shared addresses of those selected, so the household rule decides as before;
-the stream still evaluates every condition, so the selection is the same either way.
+parameters; EspoCRM, with its ``where``) is asked only for the contacts that may meet an include step
+(``sync/segments/prefilter.py``), and then for every contact at the shared addresses of those selected, so the
+household rule decides as before; the stream still evaluates every condition, so the selection is the same
+either way.
 """
 
 from __future__ import annotations

@@ -15,8 +15,10 @@ from sync.connectors.espocrm.fields import EntityFields, entity_fields
 from sync.connectors.espocrm.flags import set_flags
 from sync.connectors.espocrm.history import HistoryWriter
 from sync.connectors.espocrm.read import ContactReader
+from sync.connectors.espocrm.where import NOTHING, contact_where
 from sync.errors import ConfigError
 from sync.records import ActivityRecord, ContactFlags, CrmContact, CrmField
+from sync.segments.model import Condition
 from sync.settings import CrmSettings
 
 ENTITIES = ("Contact", "Lead")
@@ -74,6 +76,17 @@ class EspoCrm:
     def iter_contacts(self, chunk_size: int = 1000, list_id: str | None = None) -> Iterator[CrmContact]:
         """Every record (of one target list), in id order, read up to 200 a request."""
         return self._reader().iter_contacts(chunk_size, list_id)
+
+    # FilteredReads
+
+    def iter_contacts_matching(self, condition: Condition, chunk_size: int = 1000) -> Iterator[CrmContact]:
+        """Every record that may meet ``condition``, in id order: the parts EspoCRM can filter go into the
+        ``where`` of the same keyset pages (``sync/connectors/espocrm/where.py``), the rest counts as met."""
+        reader = self._reader()
+        matching = contact_where(condition, self._entity_fields().espo_types)
+        if matching is NOTHING:
+            return iter(())
+        return reader.iter_contacts(chunk_size, None, matching if isinstance(matching, dict) else None)
 
     def count_contacts(self, list_id: str | None = None) -> int:
         return self._reader().count(list_id)

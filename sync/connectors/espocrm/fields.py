@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +42,7 @@ class EntityFields:
     entity: str
     fields: tuple[CrmField, ...]
     fingerprint: str
+    espo_types: Mapping[str, str] = field(default_factory=dict)  # EspoCRM's type of each field, by name
 
     @property
     def names(self) -> list[str]:
@@ -61,7 +62,7 @@ def _label(name: str, spec: Mapping[str, Any]) -> str:
 
 def entity_fields(entity: str, metadata: Mapping[str, Any]) -> EntityFields:
     """The mapping fields of ``entity`` from its ``entityDefs.<Entity>.fields`` metadata, ordered by name."""
-    fields = []
+    fields, espo_types = [], {}
     for name, spec in sorted(metadata.items()):
         if not isinstance(spec, Mapping) or name in _OWN:
             continue
@@ -71,10 +72,11 @@ def entity_fields(entity: str, metadata: Mapping[str, Any]) -> EntityFields:
         choices = tuple(str(option) for option in spec.get("options") or () if option not in ("", None)) \
             if field_type is CrmFieldType.DROPDOWN else ()
         fields.append(CrmField(name, _label(name, spec), field_type, choices, custom=bool(spec.get("isCustom"))))
+        espo_types[name] = str(spec.get("type"))
     if entity == "Contact":
         fields.extend(_ACCOUNT_FIELDS)
     text = json.dumps([entity, sorted(metadata.items(), key=lambda item: item[0])], sort_keys=True, default=str)
-    return EntityFields(entity, tuple(fields), hashlib.sha256(text.encode("utf-8")).hexdigest())
+    return EntityFields(entity, tuple(fields), hashlib.sha256(text.encode("utf-8")).hexdigest(), espo_types)
 
 
 def espo_time(value: datetime) -> str:

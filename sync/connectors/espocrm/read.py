@@ -92,8 +92,10 @@ class ContactReader:
             list_ids=frozenset(lists.get(str(row["id"]), ())),
         )
 
-    def iter_contacts(self, chunk_size: int, list_id: str | None) -> Iterator[CrmContact]:
-        """Every record in id order, keyset-paged (``id >`` the last one) ``min(chunk_size, 200)`` at a time."""
+    def iter_contacts(self, chunk_size: int, list_id: str | None, matching: dict[str, Any] | None = None
+                      ) -> Iterator[CrmContact]:
+        """Every record in id order, keyset-paged (``id >`` the last one) ``min(chunk_size, 200)`` at a time;
+        only those ``matching`` one more where item, when given."""
         if chunk_size < 1:
             raise ConfigError(f"chunk_size must be at least 1, not {chunk_size}")
         if list_id is not None:
@@ -106,6 +108,8 @@ class ContactReader:
                 {"type": "greaterThan", "attribute": "id", "value": last}]
             if list_id is not None:
                 where.append({"type": "linkedWith", "attribute": "targetLists", "value": [list_id]})
+            if matching is not None:
+                where.append(matching)
             body = self._client.get(self._entity, {"select": self._select, "where": where, "orderBy": "id",
                                                    "order": "asc", "maxSize": size, "offset": 0}, no_total=True)
             rows = body.get("list", []) if isinstance(body, dict) else []

@@ -46,6 +46,9 @@ def _folds_to_ascii() -> dict[str, set[str]]:
             if not 0xD800 <= ord(char) < 0xE000 and any(part.isascii() for part in char.casefold())}
 
 
+folds_to_ascii = _folds_to_ascii  # the EspoCRM connector lets the same letters through
+
+
 @dataclass(frozen=True)
 class FilterColumns:
     """The columns a condition is translated onto: each field's column and type, and the list memberships."""

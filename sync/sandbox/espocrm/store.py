@@ -8,6 +8,7 @@ A rejected request raises ``Refused`` with the status and ``X-Status-Reason`` Es
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -38,6 +39,34 @@ def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+def _same(have: Any, value: Any) -> bool:
+    """``=`` in MariaDB's utf8mb4_unicode_ci: text compared ignoring case. The fake only lowers (``str.lower``)
+    and ignores trailing spaces (PAD SPACE); the real collation also ignores accents and matches ``ſ`` to ``s``,
+    so the fake never matches more than EspoCRM does."""
+    if isinstance(have, str) and isinstance(value, str):
+        return have.lower().rstrip(" ") == value.lower().rstrip(" ")
+    return have == value
+
+
+def _like(have: Any, pattern: str) -> bool:
+    """``LIKE`` as MariaDB reads it: ``%`` any text, ``_`` one letter, ``\\`` escapes the next one; case
+    ignored (lowered, as ``_same``)."""
+    if not isinstance(have, str):
+        return False
+    parts, escaped = [], False
+    for char in pattern.lower():
+        if escaped:
+            parts.append(re.escape(char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            parts.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+    if escaped:
+        parts.append(re.escape("\\"))
+    return re.fullmatch("".join(parts), have.lower(), re.DOTALL) is not None
+
+
 def _match(condition: dict[str, Any], row: dict[str, Any], linked: Callable[[str, str], set[str]],
            addresses: Callable[[dict], list[str]]) -> bool:
     kind, attribute, value = condition.get("type"), condition.get("attribute"), condition.get("value")
@@ -53,15 +82,17 @@ def _match(condition: dict[str, Any], row: dict[str, Any], linked: Callable[[str
         return bool(wanted & set(addresses(row)))
     have = row.get(str(attribute))
     tests: dict[str, Callable[[], bool]] = {
-        "equals": lambda: have == value, "notEquals": lambda: have != value,
-        "in": lambda: have in (value or []), "notIn": lambda: have not in (value or []),
+        "equals": lambda: _same(have, value), "notEquals": lambda: have is not None and not _same(have, value),
+        "in": lambda: any(_same(have, item) for item in value or []),
+        "notIn": lambda: have is not None and not any(_same(have, item) for item in value or []),
         "isNull": lambda: have is None, "isNotNull": lambda: have is not None,
         "isTrue": lambda: have is True, "isFalse": lambda: have is not True,
         "greaterThan": lambda: have is not None and have > value,
         "greaterThanOrEquals": lambda: have is not None and have >= value,
         "lessThan": lambda: have is not None and have < value,
         "lessThanOrEquals": lambda: have is not None and have <= value,
-        "contains": lambda: isinstance(have, str) and str(value).lower() in have.lower(),
+        "contains": lambda: _like(have, f"%{value}%"),  # EspoCRM does not escape the value
+        "before": lambda: have is not None and have < value, "after": lambda: have is not None and have > value,
         "startsWith": lambda: isinstance(have, str) and have.lower().startswith(str(value).lower()),
     }
     if kind not in tests:

@@ -159,3 +159,28 @@ def test_consent_is_never_invented_and_a_checkbox_field_is_read_as_one(fake):
         assert {field.name: field.type for field in crm.describe_fields()}["cNewsletterOptIn"] is CrmFieldType.CHECKBOX
     assert {contact.consent.email_opt_in for contact in contacts.values()} == {None}  # for the audience's consent_field
     assert [contacts[fake.ids[name]].fields["cNewsletterOptIn"] for name in ("José", "Zoë")] == [True, False]
+
+
+def test_the_where_types_of_segment_pushdown_answer_alike(espo):
+    """What sync/connectors/espocrm/where.py relies on, the same on the fake and the live EspoCRM: ``equals``/``in``
+    ignore case and trailing spaces, ``contains`` is a LIKE whose ``%``/``_`` are wildcards, dates compare as
+    days, whole-number bounds, groups, and ``linkedWith`` on target lists."""
+    def last_names(*where):
+        return sorted(row["lastName"] for row in espo.search("Contact", list(where), select=["id", "lastName"])["list"])
+
+    connor = ["O'Connor"]
+    assert last_names({"type": "equals", "attribute": "lastName", "value": "o'CONNOR "}) == connor
+    assert last_names({"type": "in", "attribute": "lastName", "value": ["x' OR '1'='1", "O'CONNOR"]}) == connor
+    assert last_names({"type": "in", "attribute": "lastName", "value": []}) == []
+    for pattern in ("'c", "o%c", "o_c"):  # not escaped: crm-sync pushes no value holding % _ or \
+        assert last_names({"type": "contains", "attribute": "lastName", "value": pattern}) == connor, pattern
+    assert last_names({"type": "and", "value": [
+        {"type": "before", "attribute": "cMemberSince", "value": "2018-01-01"},
+        {"type": "after", "attribute": "cMemberSince", "value": "2017-12-23"},
+        {"type": "equals", "attribute": "cMemberSince", "value": "2017-12-24"},
+        {"type": "isNotNull", "attribute": "cMemberSince"}]}) == connor
+    members = last_names({"type": "linkedWith", "attribute": "targetLists", "value": [espo.vip]})
+    either = last_names({"type": "or", "value": [
+        {"type": "linkedWith", "attribute": "targetLists", "value": [espo.vip]},
+        {"type": "equals", "attribute": "lastName", "value": "o'connor"}]})
+    assert members and either == sorted(set(members) | set(connor))
