@@ -100,7 +100,14 @@ class SegmentPushes(RuleBasedStateMachine):
 
     # pushes
 
-    @rule(fault=st.sampled_from([None, None, "segment", "members"]))
+    @rule(fault=st.sampled_from([None, "segment", "members"]))
+    def push_with_a_fault(self, fault):
+        self.push(fault)
+
+    @rule()
+    def push_cleanly(self):
+        self.push(None)
+
     def push(self, fault):
         if fault == "segment":  # the marking's requests fail past the retry budget
             self.sandbox.faults.fail_next(50, 503, method="POST", path_contains="/segments/")
@@ -161,6 +168,6 @@ class SegmentPushes(RuleBasedStateMachine):
 
 
 SegmentPushes.TestCase.settings = settings(
-    max_examples=int(os.environ.get("CRM_SYNC_TEST_SEGMENT_EXAMPLES", "15")), stateful_step_count=8,
+    max_examples=int(os.environ.get("CRM_SYNC_TEST_SEGMENT_EXAMPLES", "12")), stateful_step_count=10,
     deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
 test_segment_pushes_keep_consent_and_exactly_once = SegmentPushes.TestCase
