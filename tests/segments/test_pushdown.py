@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, make_url, select
 
 from sync.connectors.sql.crm import SqlCrm, open_crm
-from sync.connectors.sql.where import LAST_FOLDING
 from sync.demo.crm.schema import crm_tables
 from sync.records import Consent, CrmContact
 from sync.segments.conditions import meets
+from sync.segments.folding import LAST_FOLDING
 from sync.segments.model import ChannelValues, Combined, FieldTest, ListTest, Segment, Step
 from sync.segments.prefilter import include_condition
 from sync.segments.select import select_recipients, select_segment

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Final
 
-from sync.connectors.sql.where import folds_to_ascii
+from sync.segments.folding import folds_to_ascii
 from sync.segments.model import Combined, Condition, ConditionValue, FieldTest, ListTest
 
 Item = dict[str, Any]

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Date, Float, String, and_, exists, false, func, literal, or_, select
@@ -28,25 +27,12 @@ from sync.connectors.sql.read import CustomField, key_value
 from sync.connectors.sql.schema import BoundSchema
 from sync.errors import ConfigError
 from sync.records import CrmFieldType
+from sync.segments.folding import folds_to_ascii
 from sync.segments.model import Combined, Condition, ConditionValue, FieldTest, ListTest
 
 _TEXT_TYPES = {CrmFieldType.TEXT, CrmFieldType.EMAIL, CrmFieldType.PHONE, CrmFieldType.DROPDOWN}
 _COMPARE = {"gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__", "before": "__lt__",
             "after": "__gt__", "equals": "__eq__"}
-
-
-LAST_FOLDING = 0x10000  # no letter beyond the BMP casefolds to ASCII (tests/segments/test_pushdown.py checks)
-
-
-@cache
-def _folds_to_ascii() -> dict[str, set[str]]:
-    """Non-ASCII letters whose casefold holds ASCII letters (ß -> ss, ſ -> s, K -> k, ﬁ -> fi, İ -> i + dot),
-    each with those letters: a value holding one may casefold to an ASCII text the database's lower() misses."""
-    return {char: {part for part in char.casefold() if part.isascii()} for char in map(chr, range(0x80, LAST_FOLDING))
-            if not 0xD800 <= ord(char) < 0xE000 and any(part.isascii() for part in char.casefold())}
-
-
-folds_to_ascii = _folds_to_ascii  # the EspoCRM connector lets the same letters through
 
 
 @dataclass(frozen=True)
@@ -129,7 +115,7 @@ def _text(column: Column, exact: ColumnElement, operator: str, wanted: Condition
     folded = wanted.casefold()
     lowered = func.lower(column, type_=String())
     found = lowered == folded if operator == "equals" else lowered.contains(folded, autoescape=True)
-    unsure = [exact.contains(char, autoescape=True) for char, ascii_parts in _folds_to_ascii().items()
+    unsure = [exact.contains(char, autoescape=True) for char, ascii_parts in folds_to_ascii().items()
               if ascii_parts & set(folded)]
     return or_(found, *unsure) if unsure else found
 
