@@ -13,7 +13,8 @@ ratio to it (1.0 = as fast as Mailchimp allows). Phases per size:
 2. the nightly runs, without latency (they write little: what they cost is reading the CRM): nothing changed
    (incremental, and with --full), then 1% of the contacts changed (requests should be ceil(changed/500) + a
    small constant), with the contacts each run read;
-3. peak memory of a full push per ``--memory-sizes`` (VmHWM, reset before each phase).
+3. peak memory of a full push, then of a ``--full`` push with nothing changed, per ``--memory-sizes``
+   (VmHWM, reset before each phase).
 Prints figures only; it asserts nothing.
 """
 
@@ -236,7 +237,9 @@ def main() -> None:
         (workdir / "state.db").unlink(missing_ok=True)
         print(f"\npeak memory, {contacts:,} contacts, no latency", flush=True)
         with Sandbox(0, 0) as sandbox:
-            rows.append(phase("full push", sandbox.settings(crm_url, f"sqlite:///{workdir / 'state.db'}")))
+            settings = sandbox.settings(crm_url, f"sqlite:///{workdir / 'state.db'}")
+            rows.append(phase("full push", settings))
+            rows.append(phase("nothing changed, --full", settings, full=True))
     print(json.dumps(rows))
 
 

@@ -1,16 +1,19 @@
 """Streaming the plan for one audience: CRM contacts in chunks, their stored state, shared addresses.
 
-Memory stays flat in the number of contacts: one chunk at a time, plus the (few) contacts whose
-address is shared, which are held back and resolved at the end by the household rule.
+Memory stays flat in the number of contacts: one chunk at a time. Contacts whose address is shared are held
+back and resolved at the end by the household rule; there can be many of them (8% of the demo CRM), so they wait
+in a temporary file, with only their address and place in it kept in memory, and are planned a chunk at a time.
 """
 
 from __future__ import annotations
 
+import pickle
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Protocol
+from typing import IO, Protocol
 
 from sync.addresses import normalise_email
 from sync.connectors.crm import ContactReads
@@ -53,21 +56,73 @@ def stream_plans(job: AudienceJob, crm: ContactReads, store: MemberStates
                  ) -> Iterator[tuple[MemberPlan, MemberStateRow | None]]:
     """Every contact's plan with its stored state, in CRM order; shared addresses last, one decision each."""
     shared = crm.shared_emails()
-    held_back: dict[str, list[CrmContact]] = defaultdict(list)
-    contacts = crm.iter_contacts(chunk_size=job.chunk_size)
-    while chunk := list(islice(contacts, job.chunk_size)):
-        states = store.member_states(job.name, [contact.id for contact in chunk])
-        for contact in chunk:
-            email = normalise_email(contact.email)
-            if email in shared:
-                held_back[email].append(contact)
-                continue
-            state = states.get(contact.id)
-            yield job.plan(contact, state), state
-    held_states = store.member_states(job.name, [c.id for group in held_back.values() for c in group])
-    for group in held_back.values():
-        states = {contact.id: held_states[contact.id] for contact in group if contact.id in held_states}
-        yield from plan_household(group, states, job.settings, job.plan, job.leave_reason)
+    with HeldBack() as held_back:
+        contacts = crm.iter_contacts(chunk_size=job.chunk_size)
+        while chunk := list(islice(contacts, job.chunk_size)):
+            states = store.member_states(job.name, [contact.id for contact in chunk])
+            for contact in chunk:
+                email = normalise_email(contact.email)
+                if email in shared:
+                    held_back.add(email, contact)
+                    continue
+                state = states.get(contact.id)
+                yield job.plan(contact, state), state
+        for groups in held_back.groups(job.chunk_size):  # households in order of first appearance
+            held_states = store.member_states(job.name, [c.id for group in groups for c in group])
+            for group in groups:
+                states = {contact.id: held_states[contact.id] for contact in group if contact.id in held_states}
+                yield from plan_household(group, states, job.settings, job.plan, job.leave_reason)
+
+
+class HeldBack:
+    """Contacts held back by address until every contact is read, kept in a temporary file (pickled): in memory
+    only each address, in order of first appearance, with the places of its contacts in the file."""
+
+    def __init__(self) -> None:
+        self._places: dict[str, list[int | CrmContact]] = defaultdict(list)
+        self._file: IO[bytes] | None = None
+
+    def __enter__(self) -> HeldBack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._places.clear()
+
+    def add(self, email: str, contact: CrmContact) -> None:
+        try:
+            data = pickle.dumps(contact, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):  # a CRM's value pickle cannot hold: kept as is
+            self._places[email].append(contact)
+            return
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="crm-sync-held-")  # noqa: SIM115 (closed on exit)
+        self._file.seek(0, 2)
+        self._places[email].append(self._file.tell())
+        self._file.write(data)
+
+    def groups(self, chunk_size: int) -> Iterator[list[list[CrmContact]]]:
+        """The held contacts per address, in order of first appearance, each address's in CRM order, a few
+        addresses at a time (about ``chunk_size`` contacts)."""
+        window: list[list[CrmContact]] = []
+        size = 0
+        for places in self._places.values():
+            window.append([self._load(place) for place in places])
+            size += len(places)
+            if size >= chunk_size:
+                yield window
+                window, size = [], 0
+        if window:
+            yield window
+
+    def _load(self, place: int | CrmContact) -> CrmContact:
+        if not isinstance(place, int):
+            return place
+        assert self._file is not None
+        self._file.seek(place)
+        return pickle.load(self._file)
 
 
 @dataclass

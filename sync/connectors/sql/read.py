@@ -24,6 +24,7 @@ from sync.records import Consent, CrmContact, CrmField, CrmFieldType, FieldValue
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ADDRESS_CHUNK = 5000  # contacts per query when only their addresses are read
+HASH_BUCKETS = 16  # shared_emails sorts its address hashes in this many parts
 # The spellings of yes and no a CRM column may hold (English, Dutch, German); anything else is unclear.
 _TRUE_TEXT = {"1", "true", "yes", "on", "y", "t", "ja", "j", "waar"}
 _FALSE_TEXT = {"0", "false", "no", "off", "n", "f", "nee", "nein", "onwaar", ""}
@@ -366,12 +367,19 @@ class ContactReader:
         if self._email_key_column is not None:
             return self._shared_by_key(engine, self._email_key_column)
         # Two reads of the addresses instead of one count of them all: first 8 bytes per contact (a hash), then
-        # only the addresses whose hash repeats are counted. A million addresses need ~50 MB, not ~200.
-        hashes = array("q", (hash(address) for _, address, _ in self.addresses(engine)))
-        ordered = sorted(hashes)
-        del hashes
-        repeated = {value for value, after in zip(ordered, islice(ordered, 1, None)) if value == after}
-        del ordered
+        # only the addresses whose hash repeats are counted. The hashes are sorted a bucket at a time (a sorted
+        # list costs 40 bytes a hash): a million addresses need ~10 MB, not ~200.
+        buckets = [array("q") for _ in range(HASH_BUCKETS)]
+        for _, address, _ in self.addresses(engine):
+            value = hash(address)
+            buckets[value % HASH_BUCKETS].append(value)
+        repeated: set[int] = set()
+        for index, bucket in enumerate(buckets):
+            buckets[index] = array("q")
+            ordered = sorted(bucket)
+            del bucket
+            repeated.update(value for value, after in zip(ordered, islice(ordered, 1, None)) if value == after)
+            del ordered
         counts = Counter(address for _, address, _ in self.addresses(engine) if hash(address) in repeated)
         return {address for address, count in counts.items() if count > 1}
 
