@@ -102,8 +102,9 @@ def refuse_unfit(selection: SegmentSelection, recipients_file: Path | None) -> N
 
 def push_segment(settings: Settings, selection: SegmentSelection, force: bool = False, post_path: Path | None = None,
                  on_progress: Tracker | None = None) -> SegmentPushReport:
-    """Push the selection's e-mail recipients, mark them as the segment at the provider, record the mailing in
-    the CRM and write the post part to ``post_path``. The selection must have passed ``refuse_unfit``."""
+    """Push every contact the selection's steps selected, mark the e-mail recipients as the segment at the
+    provider, record the mailing in the CRM and write the post part to ``post_path``. The selection must have
+    passed ``refuse_unfit``."""
     segment = selection.segment
     report = SegmentPushReport(segment.name, segment.audience, segment.mailing,
                                len(selection.email_recipients), len(selection.post_recipients))
