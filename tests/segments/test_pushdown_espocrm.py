@@ -18,11 +18,10 @@ from sync.sandbox.espocrm import EspoSandbox
 from sync.sandbox.espocrm import seed as fake_seed
 from sync.segments.conditions import meets
 from sync.segments.model import Combined, FieldTest, ListTest, Segment, Step
-from sync.segments.prefilter import include_condition
 from sync.segments.select import select_segment
 from sync.settings import AudienceSettings
 from tests.live.crms import require
-from tests.segments.test_pushdown import DAYS, FOLDS, PUSHDOWN_TRIED, SQL_OR, TODAY, texts
+from tests.segments.test_pushdown import DAYS, FOLDS, PUSHDOWN_TRIED, SQL_OR, TODAY, same_as_the_stream, texts
 
 BACKEND = "espocrm-fake"
 TEXT_FIELDS = ["firstName", "lastName", "addressCity", "description", "cLoyaltyTier", "emailAddress", "accountName"]
@@ -94,23 +93,8 @@ def fill(sandbox: EspoSandbox, specs: list[dict[str, Any]]) -> None:
 
 
 def check_pushdown(crm: EspoCrm, steps: tuple[Step, ...], target_list: str | None) -> None:
-    segment = Segment("s", "newsletter", steps)
-    audience = AudienceSettings(audience_id="x", target_list=target_list)
-    everyone = list(crm.iter_contacts(3))
-    for condition in [include_condition(steps, TODAY)] + [include_condition([Step("include", step.condition)],
-                                                                            TODAY) for step in steps]:
-        matching = [contact.id for contact in crm.iter_contacts_matching(condition, chunk_size=3)]
-        assert matching == [contact.id for contact in everyone if contact.id in set(matching)]  # stream order
-        meeting = [contact.id for contact in everyone if meets(condition, contact, TODAY)]
-        assert set(meeting) <= set(matching), condition
-        PUSHDOWN_TRIED[f"{BACKEND} left out"] += len(everyone) - len(matching)
-        PUSHDOWN_TRIED[f"{BACKEND} let through"] += len(matching) - len(meeting)
-    in_stream = select_segment(crm, segment, audience, 3, TODAY, pushdown=False)
-    pushed = select_segment(crm, segment, audience, 3, TODAY, pushdown=True)
-    assert pushed.step_counts == in_stream.step_counts
-    assert pushed.candidates == in_stream.candidates
-    assert pushed.contacts_read <= in_stream.contacts_read == len(everyone)
-    PUSHDOWN_TRIED[f"{BACKEND} candidates"] += len(in_stream.candidates)
+    same_as_the_stream(crm, BACKEND, Segment("s", "newsletter", steps),
+                       AudienceSettings(audience_id="x", target_list=target_list))
 
 
 def test_pushdown_selects_what_the_stream_selects_on_the_fake(fake):
