@@ -10,13 +10,8 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from sync.connectors.sql.crm import open_crm
-from sync.connectors.sql.read import (
-    parse_choices,
-    to_bool,
-    to_date,
-    to_datetime,
-    to_number,
-)
+from sync.connectors.sql.read import parse_choices
+from sync.connectors.values import to_bool, to_date, to_datetime, to_number
 from sync.demo.crm.generate import create_demo_crm
 from sync.demo.crm.schema import DEMO_CUSTOM_FIELDS, crm_tables
 from sync.errors import ConfigError

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sync.connectors.sql.read import CONVERTERS
+from sync.connectors.values import CONVERTERS
 from sync.records import CrmField, CrmFieldType, FieldValue
 
 ESPO_TYPES: dict[str, CrmFieldType] = {

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from sync.addresses import normalise_email
-from sync.connectors.sql.read import ContactReader, as_utc, key_value
+from sync.connectors.sql.read import ContactReader, key_value
 from sync.connectors.sql.schema import BoundSchema
+from sync.connectors.values import as_utc
 from sync.errors import ConfigError
 
 CHUNK = 500

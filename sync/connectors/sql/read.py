@@ -1,14 +1,14 @@
-"""Reading a SQL CRM: field descriptions, typed values, and contacts streamed in keyset-paged chunks."""
+"""Reading a SQL CRM: field descriptions and contacts streamed in keyset-paged chunks (typed values:
+``sync/connectors/values.py``)."""
 
 from __future__ import annotations
 
 import json
-import math
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import islice
 from operator import itemgetter
@@ -19,39 +19,17 @@ from sqlalchemy.types import NullType
 
 from sync.addresses import normalise_email
 from sync.connectors.sql.schema import BoundSchema
+from sync.connectors.values import CONVERTERS, to_bool, to_datetime, to_number, to_text
 from sync.errors import ConfigError
 from sync.records import Consent, CrmContact, CrmField, CrmFieldType, FieldValue
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ADDRESS_CHUNK = 5000  # contacts per query when only their addresses are read
 HASH_BUCKETS = 16  # shared_emails sorts its address hashes in this many parts
-# The spellings of yes and no a CRM column may hold (English, Dutch, German); anything else is unclear.
-_TRUE_TEXT = {"1", "true", "yes", "on", "y", "t", "ja", "j", "waar"}
-_FALSE_TEXT = {"0", "false", "no", "off", "n", "f", "nee", "nein", "onwaar", ""}
 
 
 def _in_chunks(items: list, size: int = 500) -> Iterator[list]:
     return (items[start:start + size] for start in range(0, len(items), size))
-
-
-def as_utc(value: datetime) -> datetime:
-    """A database time (naive means UTC) as an aware UTC datetime."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def to_bool(value: object) -> bool | None:
-    """Booleans as CRMs store them (bool, 0/1, '0'/'1', 'yes'/'no', 'ja'/'nee', ...); None stays None, and so
-    does anything unclear ('maybe', 2, 'nee, bellen'): only a clear yes is ever read as yes."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, (int, Decimal)):
-        return {0: False, 1: True}.get(int(value)) if value == int(value) else None
-    text = str(value).strip().lower()
-    if text in _TRUE_TEXT:
-        return True
-    if text in _FALSE_TEXT:
-        return False
-    return None
 
 
 def _set_unless_clearly_not(value: object) -> bool:
@@ -59,77 +37,9 @@ def _set_unless_clearly_not(value: object) -> bool:
     return value is not None and to_bool(value) is not False
 
 
-def to_number(value: object) -> FieldValue:
-    """int stays int; Decimal and float become float; numeric text is parsed, other text kept as is."""
-    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, bool):
-        return int(value)
-    text = str(value).strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        number = float(text)
-    except ValueError:
-        return text  # left for the mapping to reject with the contact's id
-    return number if math.isfinite(number) else text  # 'NaN', '1e999': the mapping names the text
-
-
-def to_date(value: object) -> FieldValue:
-    if value is None or isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, datetime):
-        return value.date()
-    text = str(value).strip()
-    if not text or text.startswith("0000-00-00"):
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return text
-
-
-def to_datetime(value: object) -> FieldValue:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return as_utc(value)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    text = str(value).strip()
-    if not text or text.startswith("0000-00-00"):
-        return None
-    try:
-        return as_utc(datetime.fromisoformat(text))
-    except ValueError:
-        return text
-
-
 def _modified_at(value: object) -> datetime:
     converted = to_datetime(value)
     return converted if isinstance(converted, datetime) else _EPOCH
-
-
-def to_text(value: object) -> FieldValue:
-    return value if value is None or isinstance(value, str) else str(value)
-
-
-CONVERTERS: dict[CrmFieldType, Callable[[object], FieldValue]] = {
-    CrmFieldType.TEXT: to_text,
-    CrmFieldType.EMAIL: to_text,
-    CrmFieldType.PHONE: to_text,
-    CrmFieldType.DROPDOWN: to_text,
-    CrmFieldType.NUMBER: to_number,
-    CrmFieldType.DATE: to_date,
-    CrmFieldType.DATETIME: to_datetime,
-    CrmFieldType.CHECKBOX: to_bool,
-}
 
 
 def parse_choices(text: str | None) -> tuple[str, ...]:

@@ -15,8 +15,9 @@ from itertools import islice
 
 from sqlalchemy import Column, Connection, Engine, bindparam, select, update
 
-from sync.connectors.sql.read import as_utc, key_value, to_bool
+from sync.connectors.sql.read import key_value
 from sync.connectors.sql.schema import BoundSchema
+from sync.connectors.values import as_utc, to_bool
 from sync.errors import ConfigError, RecordError
 from sync.records import ActivityRecord, ContactFlags
 

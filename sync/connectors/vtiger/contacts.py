@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sync.connectors.sql.read import to_bool, to_datetime
+from sync.connectors.values import to_bool, to_datetime
 from sync.connectors.vtiger.fields import VtigerField, field_values
 from sync.records import Consent, CrmContact
 

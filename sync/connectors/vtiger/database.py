@@ -20,7 +20,7 @@ from sqlalchemy import MetaData, Table, and_, case, func, or_, select, union
 from sqlalchemy.engine import Engine
 
 from sync.addresses import normalise_email
-from sync.connectors.sql.read import as_utc
+from sync.connectors.values import as_utc
 from sync.connectors.vtiger.contacts import crmid, organisation_opted_out, to_contact
 from sync.connectors.vtiger.fields import ORGANISATION_NAME
 from sync.connectors.vtiger.reads import WebserviceReads, _no_lists

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sync.connectors.sql.read import to_bool, to_date, to_datetime, to_number
+from sync.connectors.values import to_bool, to_date, to_datetime, to_number
 from sync.records import CrmField, CrmFieldType, FieldValue
 
 MULTI_SEPARATOR = " |##| "
