@@ -17,6 +17,7 @@ from sync.records import ActivityRecord
 from sync.segments.selection import Candidate
 
 KIND = "segment_added"
+KEY_PREFIX = "crm-sync:segment:"  # every entry's external key starts so (a CRM that keeps no kind tells by it)
 MAX_LISTED = 200  # contacts named in one organisation entry; the rest are counted
 
 
@@ -32,7 +33,7 @@ def mailing_title(segment: str, mailing: str | None) -> str:
 def entry_key(audience: str, segment: str, mailing: str | None, owner: str) -> str:
     """The entry's external key: ``crm-sync:segment:<audience>:<digest of segment and mailing>:<owner>``."""
     digest = hashlib.sha256(f"{segment}\x00{mailing or ''}".encode()).hexdigest()[:16]
-    return f"crm-sync:segment:{audience}:{digest}:{owner}"
+    return f"{KEY_PREFIX}{audience}:{digest}:{owner}"
 
 
 def mailing_records(audience: str, segment: str, mailing: str | None, recipients: Iterable[Candidate],

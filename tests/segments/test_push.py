@@ -57,9 +57,6 @@ segments:
 
 
 def _world(tmp_path: Path, sandbox, list_id: str | None) -> World:
-    for name in list(os.environ):
-        if name.startswith("CRM_SYNC_") and not name.startswith("CRM_SYNC_TEST_"):
-            os.environ.pop(name)
     crm_url, state_url = f"sqlite:///{tmp_path / 'crm.db'}", f"sqlite:///{tmp_path / 'state.db'}"
     create_demo_crm(crm_url, contacts=300, seed=11)
     (tmp_path / "segments.yaml").write_text(SEGMENTS)
@@ -69,7 +66,9 @@ def _world(tmp_path: Path, sandbox, list_id: str | None) -> World:
 
 
 @pytest.fixture(params=["mailchimp", "spotler"])
-def world(request, tmp_path) -> Iterator[World]:
+def world(request, tmp_path, monkeypatch) -> Iterator[World]:
+    for name in [name for name in os.environ if name.startswith("CRM_SYNC_") and not name.startswith("CRM_SYNC_TEST_")]:
+        monkeypatch.delenv(name)
     if request.param == "mailchimp":
         with MailchimpSandbox() as sandbox:
             yield _world(tmp_path, sandbox, sandbox.create_audience("Newsletter"))

@@ -8,7 +8,7 @@ import signal
 import time
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, select
 
 from sync.demo.crm.schema import crm_tables
 from sync.sandbox.mailchimp import MailchimpSandbox
@@ -44,7 +44,6 @@ def segment_entries(folder) -> list[str]:
     with engine.connect() as connection:
         keys = [row[0] for row in connection.execute(select(activities.c.external_key).where(
             activities.c.kind == "segment_added"))]
-        assert connection.execute(select(func.count()).select_from(activities)).scalar_one() >= len(keys)
     engine.dispose()
     return keys
 

@@ -11,6 +11,7 @@ fail a segment push part-way, and segment pushes against the Mailchimp sandbox o
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -63,8 +64,10 @@ class SegmentPushes(RuleBasedStateMachine):
         self.since_push = 0  # provider-side changes since it
 
     def teardown(self) -> None:
-        assert self.sandbox.internal_errors == []
+        errors = list(self.sandbox.internal_errors)
         self.sandbox.__exit__(None, None, None)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        assert errors == []
 
     # the world changing
 

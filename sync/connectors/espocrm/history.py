@@ -21,6 +21,8 @@ from sync.connectors.espocrm.fields import espo_time, parse_time
 from sync.connectors.provider_registry import provider_title
 from sync.errors import RecordError
 from sync.records import ActivityRecord
+from sync.segments.history import KEY_PREFIX as SEGMENT_KEY_PREFIX
+from sync.segments.history import KIND as SEGMENT_KIND
 
 log = logging.getLogger(__name__)
 
@@ -252,5 +254,5 @@ class HistoryWriter:
                 when = parse_time(row.get("createdAt"))
                 if key and when is not None:
                     subject, _, body = text.partition("\n\n")
-                    kind = "segment_added" if key.strip("` ").startswith("crm-sync:segment:") else "note"
+                    kind = SEGMENT_KIND if key.strip("` ").startswith(SEGMENT_KEY_PREFIX) else "note"
                     yield kind, subject.strip("*"), body.strip(), when

@@ -81,23 +81,21 @@ class SqlCrm:
         Reads ``chunk_size`` contacts per query (constant memory); with ``list_id`` only members of that
         target list, each still carrying all its list memberships.
         """
-        if chunk_size < 1:
-            raise ConfigError(f"chunk_size must be at least 1, not {chunk_size}")
-        list_key = self._list_key(list_id)
-        with self._engine.connect() as connection:
-            reader = ContactReader(self._schema, read_custom_fields(connection, self._schema))
-        return reader.iter_contacts(self._engine, chunk_size, list_key)
+        return self._stream(chunk_size, self._list_key(list_id), None)
 
     def iter_contacts_matching(self, condition: Condition, chunk_size: int = 1000) -> Iterator[CrmContact]:
         """Stream, as ``iter_contacts`` does, the contacts that may meet ``condition``: what
         ``sync/connectors/sql/where.py`` translates is filtered by the database, with bound parameters."""
+        return self._stream(chunk_size, None, condition)
+
+    def _stream(self, chunk_size: int, list_key: object | None, condition: Condition | None) -> Iterator[CrmContact]:
         if chunk_size < 1:
             raise ConfigError(f"chunk_size must be at least 1, not {chunk_size}")
         with self._engine.connect() as connection:
             custom_fields = read_custom_fields(connection, self._schema)
-        reader = ContactReader(self._schema, custom_fields)
-        columns = filter_columns(self._schema, custom_fields, self._engine.dialect.name)
-        return reader.iter_contacts(self._engine, chunk_size, None, contact_filter(condition, columns))
+        where = None if condition is None else \
+            contact_filter(condition, filter_columns(self._schema, custom_fields, self._engine.dialect.name))
+        return ContactReader(self._schema, custom_fields).iter_contacts(self._engine, chunk_size, list_key, where)
 
     def count_contacts(self, list_id: str | None = None) -> int:
         """How many contacts ``iter_contacts`` with the same ``list_id`` yields."""
